@@ -1,0 +1,1 @@
+"""The outward face: the `relgraph` CLI now; the FastAPI app and GraphQL schema build on it."""

@@ -1,0 +1,1 @@
+"""The weekly roundup: feeds, candidates, ranking, editing and publishing (not built yet)."""

@@ -1,0 +1,64 @@
+"""Errors of the graph layer. Each names what was involved; none logs itself or knows about HTTP."""
+
+from __future__ import annotations
+
+
+class GraphError(Exception):
+    """Base of every error raised by `graph/`."""
+
+
+class SchemaError(GraphError, ValueError):
+    """A label, relationship type or property that the schema does not declare."""
+
+
+class BadRow(GraphError, ValueError):
+    """One input row that cannot be stored: names the row (its position in the batch) and field."""
+
+    def __init__(self, row: int, field: str, reason: str) -> None:
+        self.row = row
+        self.field = field
+        self.reason = reason
+        super().__init__(f"row {row}: field {field!r}: {reason}")
+
+
+class NodeNotFound(GraphError, LookupError):
+    def __init__(self, label: str, key: str) -> None:
+        self.label = label
+        self.key = key
+        super().__init__(f"no {label} with key {key!r}")
+
+
+class StoreUnavailable(GraphError, ConnectionError):
+    """The store cannot be reached or opened (server down, bad credentials, missing setting)."""
+
+
+class SnapshotError(GraphError):
+    """The embedded store's snapshot file is corrupt, truncated or of an unknown format."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"graph snapshot {path} is unusable: {reason}. It was left untouched; restore it "
+            "from a backup or move it away and load the data again."
+        )
+
+
+class SnapshotConflict(GraphError):
+    """Another process saved the embedded graph after this one loaded it."""
+
+    def __init__(self, path: object) -> None:
+        self.path = path
+        super().__init__(
+            f"graph snapshot {path} was changed by another process since this one loaded it; "
+            "nothing was written. Run the load again."
+        )
+
+
+class StoreError(GraphError):
+    """A write or read the store refused; names the label or type (and key) involved."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what}: {reason}")

@@ -1,0 +1,376 @@
+"""The production store: Neo4j through the official driver.
+
+Writes are `UNWIND $rows … MERGE` on the natural key, one transaction per batch, retried by the
+driver on transient errors, so a re-run is idempotent. Reads are one Cypher round trip per
+question. User values only ever travel as parameters; labels and types come from the schema via
+`cypher_name`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from functools import cache
+from typing import Any, TypeVar
+
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.time import DateTime
+
+from graph.errors import BadRow, NodeNotFound, StoreError, StoreUnavailable
+from graph.migrations import migrations
+from graph.model import (
+    SAMPLE_PEOPLE,
+    CompanyMatch,
+    ConcernEvidence,
+    Employment,
+    PersonProfile,
+    ReaderMatch,
+    ReaderQuery,
+    ReadEvidence,
+    Reject,
+    StoreCounts,
+    WriteResult,
+    as_utc,
+    build_profile,
+    now_utc,
+    person_key,
+    sort_match,
+)
+from graph.rows import batches, node_row, rel_row
+from graph.schema import NODE_TYPES, REL_TYPES, cypher_name, node_type, rel_ends, rel_type
+from graph.settings import StoreKind
+
+T = TypeVar("T")
+
+_PROVENANCE = """
+ON CREATE SET {v}.sources = [$source]
+ON MATCH SET {v}.sources = CASE WHEN $source IN coalesce({v}.sources, [])
+                           THEN {v}.sources ELSE coalesce({v}.sources, []) + $source END
+SET {v} += row.props, {v}.loaded_at = $loaded_at"""
+
+
+@cache
+def node_upsert_cypher(label: str) -> str:
+    return (
+        f"UNWIND $rows AS row\nMERGE (n:{cypher_name(label)} {{id: row.key}})"
+        + _PROVENANCE.format(v="n")
+    )
+
+
+@cache
+def rel_upsert_cypher(rel: str, start: str, end: str) -> str:
+    # Endpoints are looked up optionally so rows naming an unknown node come back as rejects
+    # (and only those rows are returned) instead of vanishing silently.
+    merge = f"MERGE (a)-[r:{cypher_name(rel)}]->(b)" + _PROVENANCE.format(v="r")
+    return f"""UNWIND $rows AS row
+OPTIONAL MATCH (a:{cypher_name(start)} {{id: row.start}})
+OPTIONAL MATCH (b:{cypher_name(end)} {{id: row.end}})
+FOREACH (_ IN CASE WHEN a IS NULL OR b IS NULL THEN [] ELSE [1] END |
+  {merge.replace(chr(10), chr(10) + '  ')})
+WITH row, a, b WHERE a IS NULL OR b IS NULL
+RETURN row.i AS i, a IS NULL AS no_start, b IS NULL AS no_end"""
+
+
+_CURRENT = "(w.since IS NULL OR w.since <= $as_of) AND (w.until IS NULL OR w.until > $as_of)"
+
+_SEED_PERSON = "MATCH (s:Person {id: $person})"
+_SEED_TEAM = f"MATCH (s:Person)-[w:WORKS_AT]->(:Company {{own: true}}) WHERE {_CURRENT}"
+
+_CANDIDATES = """
+WITH collect(DISTINCT s) AS seeds
+UNWIND seeds AS s
+MATCH (s)-[:KNOWS]-(p:Person)
+WHERE NOT p IN seeds
+WITH p, collect(DISTINCT s.id) AS via"""
+
+_READ_MATCH = """MATCH (p)-[rd:READ]->(c:Content)-[:ABOUT]->(:Topic {id: $read_topic})
+WHERE rd.first_at <= $as_of AND rd.last_at >= $read_since
+  AND ($content_kind IS NULL OR c.kind = $content_kind)"""
+
+_CONCERN_MATCH = """MATCH (p)-[:RAISED]->(k:Concern)-[:ABOUT]->(:Topic {id: $concern_topic})
+WHERE $concern_since <= k.at <= $as_of"""
+
+READERS_TAIL = f"""
+{_READ_MATCH}
+WITH p, via, collect({{content_id: c.id, title: c.title, kind: c.kind, first_at: rd.first_at,
+                      last_at: rd.last_at, count: coalesce(rd.count, 1)}}) AS reads
+{_CONCERN_MATCH}
+WITH p, via, reads, max(k.at) AS latest,
+     collect({{concern_id: k.id, text: k.text, channel: k.channel, at: k.at}}) AS concerns
+ORDER BY latest DESC, p.id
+SKIP $offset LIMIT $limit
+RETURN p.id AS person_id, p.name AS name, via, reads, concerns,
+       [(p)-[w:WORKS_AT]->(co:Company) WHERE {_CURRENT} |
+        {{company_id: co.id, name: co.name, title: w.title, since: w.since, until: w.until}}
+       ] AS companies"""
+
+COMPANIES_TAIL = f"""
+WHERE EXISTS {{ {_READ_MATCH} }}
+  AND EXISTS {{ {_CONCERN_MATCH} }}
+MATCH (p)-[w:WORKS_AT]->(co:Company)
+WHERE {_CURRENT}
+WITH co, p ORDER BY p.id
+WITH co, collect(DISTINCT p.id) AS ids
+WITH co, ids, size(ids) AS people
+ORDER BY people DESC, co.id
+SKIP $offset LIMIT $limit
+RETURN co.id AS company_id, co.name AS name, people, ids[..$sample] AS person_ids"""
+
+PROFILE = """
+MATCH (p:Person {id: $id})
+RETURN p {.*} AS person,
+  [(p)-[w:WORKS_AT]->(co:Company) |
+   {company_id: co.id, name: co.name, title: w.title, since: w.since, until: w.until}] AS jobs,
+  COUNT { (p)-[:KNOWS]-(:Person) } AS connections,
+  [(p)-[r:READ]->(c:Content)-[:ABOUT]->(t:Topic) |
+   [t.id, t.name, c.id, coalesce(r.count, 1), r.first_at, r.last_at]] AS reads,
+  [(p)-[:RAISED]->(k:Concern) |
+   {concern_id: k.id, text: k.text, channel: k.channel, at: k.at,
+    topics: [(k)-[:ABOUT]->(t:Topic) | t.id]}] AS concerns"""
+# KNOWS is stored once per pair (see RelType.undirected), so counting relationships counts people.
+
+
+def reader_cypher(query: ReaderQuery, tail: str) -> str:
+    """The whole question: a fixed seed clause chosen by shape, never by user text."""
+    return (_SEED_PERSON if query.person is not None else _SEED_TEAM) + _CANDIDATES + tail
+
+
+def reader_params(q: ReaderQuery) -> dict[str, Any]:
+    return {
+        "person": q.person, "as_of": q.as_of, "read_topic": q.read_topic,
+        "concern_topic": q.concern_topic, "read_since": q.read_since,
+        "concern_since": q.concern_since, "content_kind": q.content_kind,
+        "offset": q.offset, "limit": q.limit, "sample": SAMPLE_PEOPLE,
+    }
+
+
+def native(value: Any) -> Any:
+    """Driver values to plain Python: neo4j DateTime to aware datetime, recursively."""
+    if isinstance(value, DateTime):
+        return value.to_native()
+    if isinstance(value, list):
+        return [native(v) for v in value]
+    if isinstance(value, dict):
+        return {k: native(v) for k, v in value.items()}
+    return value
+
+
+def _employment(d: dict[str, Any]) -> Employment:
+    return Employment(d["company_id"], d["name"], d["title"], native(d["since"]),
+                      native(d["until"]))
+
+
+class Neo4jStore:
+    kind = StoreKind.NEO4J
+
+    def __init__(self, uri: str, *, user: str, password: str, database: str = "neo4j",
+                 batch_size: int = 10_000, migrate: bool = True) -> None:
+        self.uri = uri
+        self.database = database
+        self.batch_size = batch_size
+        self._driver: Driver = GraphDatabase.driver(
+            uri, auth=(user, password), connection_timeout=10, max_transaction_retry_time=30
+        )
+        try:
+            self._driver.verify_connectivity()
+        except AuthError as exc:
+            self._driver.close()
+            raise StoreUnavailable(
+                f"Neo4j at {uri} refused the credentials: {exc.message}"
+            ) from exc
+        except (ServiceUnavailable, OSError) as exc:
+            self._driver.close()
+            raise StoreUnavailable(f"Neo4j at {uri} cannot be reached: {exc}") from exc
+        if migrate:
+            self.migrate()
+
+    def _run(self, what: str, work: Callable[[ManagedTransaction], T], *, write: bool) -> T:
+        try:
+            with self._driver.session(database=self.database) as session:
+                run = session.execute_write if write else session.execute_read
+                return run(work)
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnavailable(f"Neo4j at {self.uri} became unavailable: {exc}") from exc
+        except Neo4jError as exc:
+            raise StoreError(what, f"{exc.code}: {exc.message}") from exc
+
+    def migrate(self) -> list[str]:
+        with self._driver.session(database=self.database) as session:
+            existing = {
+                r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name")
+            } | {r["name"] for r in session.run("SHOW INDEXES YIELD name")}
+            created = []
+            for step in migrations():
+                if step.name not in existing:
+                    session.run(step.cypher).consume()
+                    created.append(step.name)
+            session.run("CALL db.awaitIndexes(300)").consume()
+        return created
+
+    def checkpoint(self) -> None:
+        """Each batch is committed in its own transaction: once an upsert returns it is durable."""
+
+    def close(self) -> None:
+        self._driver.close()
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def upsert_nodes(
+        self, label: str, rows: Iterable[Mapping[str, Any]], *, source: str
+    ) -> WriteResult:
+        ntype = node_type(label)
+        cypher = node_upsert_cypher(label)
+        result = WriteResult()
+        for chunk in batches(rows, self.batch_size):
+            params = []
+            for index, raw in chunk:
+                try:
+                    row = node_row(ntype, index, raw)
+                except BadRow as exc:
+                    result.rejects.append(Reject(exc.row, exc.field, exc.reason))
+                    continue
+                params.append({"key": row.key, "props": row.props})
+            if params:
+                self._run(
+                    f"{label} rows {chunk[0][0]}..{chunk[-1][0]}",
+                    lambda tx, p=params: tx.run(cypher, rows=p, source=source,
+                                                loaded_at=now_utc()).consume(),
+                    write=True,
+                )
+                result.written += len(params)
+        return result
+
+    def upsert_relationships(
+        self,
+        rel_type_name: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        source: str,
+        from_label: str | None = None,
+        to_label: str | None = None,
+    ) -> WriteResult:
+        rtype = rel_type(rel_type_name)
+        start, end = rel_ends(rtype, from_label, to_label)
+        start_type, end_type = node_type(start), node_type(end)
+        cypher = rel_upsert_cypher(rtype.type, start, end)
+        result = WriteResult()
+        for chunk in batches(rows, self.batch_size):
+            params = []
+            for index, raw in chunk:
+                try:
+                    row = rel_row(rtype, start_type, end_type, index, raw)
+                except BadRow as exc:
+                    result.rejects.append(Reject(exc.row, exc.field, exc.reason))
+                    continue
+                params.append({"i": index, "start": row.start, "end": row.end, "props": row.props})
+            if not params:
+                continue
+            missing = self._run(
+                f"{rtype.type} rows {chunk[0][0]}..{chunk[-1][0]}",
+                lambda tx, p=params: [
+                    (r["i"], r["no_start"], r["no_end"])
+                    for r in tx.run(cypher, rows=p, source=source, loaded_at=now_utc())
+                ],
+                write=True,
+            )
+            by_index = {p["i"]: p for p in params}
+            for i, no_start, _ in missing:
+                field, label, key = (("from", start, by_index[i]["start"]) if no_start
+                                     else ("to", end, by_index[i]["end"]))
+                result.rejects.append(Reject(i, field, f"no {label} with key {key!r}"))
+            result.written += len(params) - len(missing)
+        result.rejects.sort(key=lambda r: r.row)
+        return result
+
+    def delete_all(self) -> None:
+        with self._driver.session(database=self.database) as session:
+            session.run(
+                "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+            ).consume()
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def counts(self) -> StoreCounts:
+        def work(tx: ManagedTransaction) -> StoreCounts:
+            nodes = {
+                label: tx.run(f"MATCH (n:{cypher_name(label)}) RETURN count(n) AS c").single()["c"]
+                for label in NODE_TYPES
+            }
+            rels = {
+                rel: tx.run(f"MATCH ()-[r:{cypher_name(rel)}]->() RETURN count(r) AS c")
+                .single()["c"]
+                for rel in REL_TYPES
+            }
+            return StoreCounts(nodes, {k: v for k, v in sorted(rels.items()) if v})
+
+        return self._run("counts", work, write=False)
+
+    def _require_person(self, key: str) -> None:
+        found = self._run(
+            f"Person {key!r}",
+            lambda tx: tx.run("MATCH (p:Person {id: $id}) RETURN count(p) AS c", id=key)
+            .single()["c"],
+            write=False,
+        )
+        if not found:
+            raise NodeNotFound("Person", key)
+
+    def readers(self, query: ReaderQuery) -> list[ReaderMatch]:
+        q = query.resolved()
+        cypher = reader_cypher(q, READERS_TAIL)
+        records = self._run(
+            "readers", lambda tx: list(tx.run(cypher, reader_params(q))), write=False
+        )
+        if not records and q.person is not None:
+            self._require_person(q.person)
+        return [
+            sort_match(ReaderMatch(
+                person_id=r["person_id"], name=r["name"], via=tuple(r["via"]),
+                companies=tuple(_employment(c) for c in r["companies"]),
+                reads=tuple(
+                    ReadEvidence(d["content_id"], d["title"], d["kind"], native(d["first_at"]),
+                                 native(d["last_at"]), d["count"])
+                    for d in r["reads"]
+                ),
+                concerns=tuple(
+                    ConcernEvidence(d["concern_id"], d["text"], d["channel"], native(d["at"]))
+                    for d in r["concerns"]
+                ),
+            ))
+            for r in records
+        ]
+
+    def reader_companies(self, query: ReaderQuery) -> list[CompanyMatch]:
+        q = query.resolved()
+        cypher = reader_cypher(q, COMPANIES_TAIL)
+        records = self._run(
+            "reader companies", lambda tx: list(tx.run(cypher, reader_params(q))), write=False
+        )
+        if not records and q.person is not None:
+            self._require_person(q.person)
+        return [
+            CompanyMatch(r["company_id"], r["name"], r["people"], tuple(r["person_ids"]))
+            for r in records
+        ]
+
+    def person_profile(self, person_id: str, *, as_of: datetime | None = None) -> PersonProfile:
+        moment = as_utc(as_of)
+        key = person_key(person_id)
+        record = self._run(
+            f"Person {key!r}", lambda tx: tx.run(PROFILE, id=key).single(), write=False
+        )
+        if record is None:
+            raise NodeNotFound("Person", key)
+        return build_profile(
+            native(record["person"]),
+            [_employment(j) for j in record["jobs"]],
+            record["connections"],
+            [tuple(native(x) for x in r) for r in record["reads"]],  # type: ignore[misc]
+            [
+                ConcernEvidence(c["concern_id"], c["text"], c["channel"], native(c["at"]),
+                                tuple(sorted(c["topics"])))
+                for c in record["concerns"]
+            ],
+            moment,
+        )

@@ -1,0 +1,169 @@
+"""Validation of input rows against the schema, shared by both stores.
+
+A row is a mapping. Node rows carry the natural key under "id"; relationship rows carry the two
+endpoint keys under "from" and "to". Every other entry must be a declared property. Values are
+coerced to the declared type (ISO-8601 strings to aware UTC datetimes, numeric strings to numbers);
+None means "unknown" and is dropped, so it never overwrites a stored value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from graph.errors import BadRow
+from graph.schema import KEY, PROVENANCE, NodeType, Prop, PropType, RelType
+
+_BOOL_TEXT = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRow:
+    index: int  # position of the row in the caller's input, for reject reports
+    key: str
+    props: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RelRow:
+    index: int
+    start: str
+    end: str
+    props: dict[str, Any]
+
+
+def parse_datetime(value: object) -> datetime:
+    """An aware datetime in UTC. Naive times are refused: guessing a zone corrupts "recently"."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 date-time: {value!r}") from None
+    else:
+        raise ValueError(f"expected an ISO-8601 date-time, got {type(value).__name__}")
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"date-time {value!s} has no timezone (add 'Z' or an offset)")
+    return dt.astimezone(UTC)
+
+
+def coerce(prop: Prop, value: object) -> Any:
+    t = prop.type
+    if t is PropType.STR:
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValueError(f"expected text, got {type(value).__name__}")
+        result: Any = str(value).strip()
+    elif t is PropType.INT:
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number, got a boolean")
+        try:
+            number = float(value) if isinstance(value, str) else value
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {value!r}") from None
+        if not isinstance(number, int | float) or not float(number).is_integer():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        result = int(number)
+    elif t is PropType.FLOAT:
+        if isinstance(value, bool):
+            raise ValueError("expected a number, got a boolean")
+        try:
+            result = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a number, got {value!r}") from None
+        if not math.isfinite(result):
+            raise ValueError(f"expected a finite number, got {value!r}")
+    elif t is PropType.BOOL:
+        if isinstance(value, bool):
+            result = value
+        elif isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:
+            result = _BOOL_TEXT[value.strip().lower()]
+        else:
+            raise ValueError(f"expected true or false, got {value!r}")
+    elif t is PropType.DATETIME:
+        result = parse_datetime(value)
+    elif t is PropType.STR_LIST:
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise ValueError(f"expected a list of text, got {type(value).__name__}")
+        result = [str(v).strip() for v in value]
+    else:  # JSON
+        if isinstance(value, str):
+            try:
+                json.loads(value)
+            except ValueError:
+                raise ValueError("expected a JSON object") from None
+            result = value
+        elif isinstance(value, Mapping):
+            result = json.dumps(value, sort_keys=True, default=str)
+        else:
+            raise ValueError(f"expected a mapping, got {type(value).__name__}")
+    if prop.min is not None and result < prop.min:
+        raise ValueError(f"{result} is below the minimum {prop.min}")
+    if prop.max is not None and result > prop.max:
+        raise ValueError(f"{result} is above the maximum {prop.max}")
+    if prop.choices is not None and result not in prop.choices:
+        raise ValueError(f"{result!r} is not one of {', '.join(sorted(prop.choices))}")
+    return result
+
+
+def _props(index: int, row: Mapping[str, Any], declared: dict[str, Prop],
+           reserved: tuple[str, ...]) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for name, value in row.items():
+        if name in reserved:
+            continue
+        prop = declared.get(name)
+        if prop is None:
+            why = "is set by the store" if name in PROVENANCE else "is not a declared property"
+            raise BadRow(index, name, why)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            props[name] = coerce(prop, value)
+        except ValueError as exc:
+            raise BadRow(index, name, str(exc)) from None
+    for prop in declared.values():
+        if prop.required and prop.name not in props:
+            raise BadRow(index, prop.name, "is required")
+    return props
+
+
+def _key(index: int, field: str, value: object, normalise: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise BadRow(index, field, "is required")
+    try:
+        return normalise(value)
+    except ValueError as exc:
+        raise BadRow(index, field, str(exc)) from None
+
+
+def node_row(ntype: NodeType, index: int, row: Mapping[str, Any]) -> NodeRow:
+    key = _key(index, KEY, row.get(KEY), ntype.normalise_key)
+    return NodeRow(index, key, _props(index, row, ntype.prop_map, (KEY,)))
+
+
+def rel_row(rtype: RelType, start: NodeType, end: NodeType, index: int,
+            row: Mapping[str, Any]) -> RelRow:
+    a = _key(index, "from", row.get("from"), start.normalise_key)
+    b = _key(index, "to", row.get("to"), end.normalise_key)
+    if rtype.undirected:
+        if a == b:
+            raise BadRow(index, "to", f"a {rtype.type} relationship needs two different people")
+        a, b = min(a, b), max(a, b)
+    return RelRow(index, a, b, _props(index, row, rtype.prop_map, ("from", "to")))
+
+
+def batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[tuple[int, Mapping]]]:
+    """Numbered rows in lists of at most `size`, lazily: a load never holds its whole input."""
+    numbered = enumerate(rows)
+    while chunk := list(islice(numbered, size)):
+        yield chunk
+

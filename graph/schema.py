@@ -1,0 +1,188 @@
+"""The graph model, declared once: labels, relationship types, natural keys and property types.
+
+Both stores, the migrations and (later) the GraphQL types read this module. Labels and relationship
+types are the only identifiers that reach Cypher outside parameters, so they come from here alone
+and pass `cypher_name` first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from graph import keys
+from graph.errors import SchemaError
+
+
+class PropType(StrEnum):
+    STR = "str"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    DATETIME = "datetime"
+    STR_LIST = "str_list"
+    JSON = "json"  # a mapping, stored as a JSON string: Neo4j properties cannot hold maps
+
+
+@dataclass(frozen=True, slots=True)
+class Prop:
+    name: str
+    type: PropType
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    choices: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeType:
+    label: str
+    normalise_key: Callable[[str], str]
+    props: tuple[Prop, ...]
+    indexed: tuple[str, ...] = ()  # properties the questions filter on, beside the key
+
+    @property
+    def prop_map(self) -> dict[str, Prop]:
+        return {p.name: p for p in self.props}
+
+
+@dataclass(frozen=True, slots=True)
+class RelType:
+    type: str
+    ends: tuple[tuple[str, str], ...]  # allowed (from label, to label) pairs
+    props: tuple[Prop, ...] = ()
+    undirected: bool = False  # stored once per pair, from the smaller key to the larger
+
+    @property
+    def prop_map(self) -> dict[str, Prop]:
+        return {p.name: p for p in self.props}
+
+
+KEY = "id"  # every node's natural key property
+PROVENANCE = ("sources", "loaded_at")  # set by the stores on every node and relationship
+
+COMPANY_FLAGS = ("customer", "prospect", "competitor", "vendor", "own")
+CONTENT_KINDS = frozenset(
+    {"article", "white_paper", "webinar", "video", "newsletter_item", "podcast", "case_study",
+     "ebook", "blog_post"}
+)
+CONCERN_CHANNELS = frozenset({"ticket", "call", "survey", "social", "email", "chat", "meeting"})
+
+S, INT, F, B, DT, SL, J = (PropType.STR, PropType.INT, PropType.FLOAT, PropType.BOOL,
+                         PropType.DATETIME, PropType.STR_LIST, PropType.JSON)
+
+NODE_TYPES: dict[str, NodeType] = {
+    n.label: n
+    for n in (
+        NodeType("Person", keys.person_key, (
+            Prop("name", S), Prop("email", S), Prop("title", S), Prop("location", S),
+            Prop("linkedin_url", S),
+        )),
+        NodeType("Company", keys.company_key, (
+            Prop("name", S), Prop("domain", S), Prop("industry", S), Prop("size", INT, min=0),
+            *(Prop(flag, B) for flag in COMPANY_FLAGS),
+        ), indexed=("own",)),
+        NodeType("Customer", keys.plain_key, (
+            Prop("plan", S), Prop("mrr", F, min=0), Prop("started", DT), Prop("renews", DT),
+            Prop("status", S, choices=frozenset({"trial", "active", "paused", "churned"})),
+        )),
+        NodeType("Content", keys.canonical_url, (
+            Prop("title", S), Prop("kind", S, choices=CONTENT_KINDS), Prop("published_at", DT),
+            Prop("author", S), Prop("summary", S),
+        ), indexed=("kind",)),
+        NodeType("Topic", keys.slugify, (Prop("name", S), Prop("synonyms", SL))),
+        NodeType("Concern", keys.plain_key, (
+            Prop("text", S, required=True), Prop("channel", S, choices=CONCERN_CHANNELS),
+            Prop("at", DT, required=True),
+        ), indexed=("at",)),
+        NodeType("Event", keys.plain_key, (
+            Prop("type", S, required=True), Prop("at", DT, required=True), Prop("properties", J),
+        ), indexed=("at",)),
+        NodeType("Trigger", keys.plain_key, (
+            Prop("type", S, required=True), Prop("at", DT, required=True), Prop("details", S),
+            Prop("source_url", S),
+        ), indexed=("at",)),
+        NodeType("Source", keys.canonical_url, (
+            Prop("name", S), Prop("kind", S, choices=frozenset({"pontificator", "vendor", "own"})),
+        )),
+        NodeType("Roundup", keys.plain_key, (
+            Prop("date", DT, required=True),
+            Prop("status", S, choices=frozenset({"draft", "published"})),
+            Prop("title", S),
+        )),
+    )
+}
+
+REL_TYPES: dict[str, RelType] = {
+    r.type: r
+    for r in (
+        RelType("WORKS_AT", (("Person", "Company"),),
+                (Prop("title", S), Prop("since", DT), Prop("until", DT))),
+        RelType("KNOWS", (("Person", "Person"),),
+                (Prop("source", S), Prop("since", DT), Prop("strength", F, min=0, max=1)),
+                undirected=True),
+        RelType("READ", (("Person", "Content"),),
+                (Prop("first_at", DT, required=True), Prop("last_at", DT, required=True),
+                 Prop("count", INT, min=1), Prop("channel", S))),
+        RelType("ABOUT", (("Content", "Topic"), ("Concern", "Topic"), ("Trigger", "Topic")),
+                (Prop("weight", F, min=0, max=1),)),
+        RelType("RAISED", (("Person", "Concern"),)),
+        RelType("PERFORMED", (("Person", "Event"),)),
+        RelType("FOR_ACCOUNT", (("Event", "Customer"),)),
+        RelType("ACCOUNT_OF", (("Customer", "Company"), ("Customer", "Person"))),
+        RelType("HAD_TRIGGER", (("Company", "Trigger"),)),
+        RelType("COMPETES_WITH", (("Company", "Company"),)),
+        RelType("PUBLISHED_BY", (("Content", "Source"),)),
+        RelType("FEATURES", (("Roundup", "Content"),),
+                (Prop("section", S), Prop("position", INT, min=0), Prop("blurb", S),
+                 Prop("verdict", S))),
+    )
+}
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def node_type(label: str) -> NodeType:
+    try:
+        return NODE_TYPES[label]
+    except KeyError:
+        raise SchemaError(f"unknown label {label!r}; known: {', '.join(NODE_TYPES)}") from None
+
+
+def rel_type(name: str) -> RelType:
+    try:
+        return REL_TYPES[name]
+    except KeyError:
+        raise SchemaError(
+            f"unknown relationship type {name!r}; known: {', '.join(REL_TYPES)}"
+        ) from None
+
+
+def rel_ends(rel: RelType, from_label: str | None, to_label: str | None) -> tuple[str, str]:
+    """The (from, to) labels of a relationship; ambiguous ends must be named by the caller."""
+    matches = [
+        (f, t) for f, t in rel.ends
+        if (from_label is None or f == from_label) and (to_label is None or t == to_label)
+    ]
+    if len(matches) != 1:
+        allowed = ", ".join(f"{f}->{t}" for f, t in rel.ends)
+        raise SchemaError(
+            f"{rel.type} from {from_label or '?'} to {to_label or '?'} is "
+            f"{'ambiguous' if matches else 'not allowed'}; allowed: {allowed}"
+        )
+    return matches[0]
+
+
+def cypher_name(name: str) -> str:
+    """A schema label or type, backtick-quoted for Cypher; anything not in the schema is refused."""
+    if (name not in NODE_TYPES and name not in REL_TYPES) or not _NAME_RE.match(name):
+        raise SchemaError(f"{name!r} is not a label or relationship type of the schema")
+    return f"`{name}`"
+
+
+__all__ = [
+    "KEY", "PROVENANCE", "NODE_TYPES", "REL_TYPES", "NodeType", "RelType", "Prop", "PropType",
+    "node_type", "rel_type", "rel_ends", "cypher_name",
+]

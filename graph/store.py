@@ -1,0 +1,92 @@
+"""The `GraphStore` protocol: domain-level writes and questions, never raw query strings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from graph.errors import StoreUnavailable
+from graph.model import (
+    CompanyMatch,
+    PersonProfile,
+    ReaderMatch,
+    ReaderQuery,
+    StoreCounts,
+    WriteResult,
+)
+from graph.settings import Settings, StoreKind, get_settings
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    kind: StoreKind
+
+    def migrate(self) -> list[str]:
+        """Create what the questions need (constraints, indexes); idempotent. Names what it did."""
+        ...
+
+    def upsert_nodes(
+        self, label: str, rows: Iterable[Mapping[str, Any]], *, source: str
+    ) -> WriteResult:
+        """Insert or update nodes by natural key, in batches; bad rows are rejected, not written."""
+        ...
+
+    def upsert_relationships(
+        self,
+        rel_type: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        source: str,
+        from_label: str | None = None,
+        to_label: str | None = None,
+    ) -> WriteResult:
+        """Insert or update relationships between existing nodes; one per (type, from, to)."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Make everything written so far durable and visible to other processes."""
+        ...
+
+    def counts(self) -> StoreCounts: ...
+
+    def delete_all(self) -> None: ...
+
+    def readers(self, query: ReaderQuery) -> list[ReaderMatch]:
+        """Question a: matching connections with their evidence and current employers."""
+        ...
+
+    def reader_companies(self, query: ReaderQuery) -> list[CompanyMatch]:
+        """Question b: companies ranked by how many matching people work there at as_of."""
+        ...
+
+    def person_profile(self, person_id: str, *, as_of: datetime | None = None) -> PersonProfile:
+        """Question c: employers, connections, topics read and concerns raised, as of a moment."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_store(settings: Settings | None = None) -> GraphStore:
+    """The configured store. Backends are imported lazily: the embedded one needs no server."""
+    settings = settings or get_settings()
+    if settings.store is StoreKind.MEMORY:
+        from graph.memory_store import MemoryStore
+
+        return MemoryStore(settings.snapshot_path, batch_size=settings.batch_size)
+    if settings.store is StoreKind.NEO4J:
+        if settings.neo4j_password is None:
+            raise StoreUnavailable(
+                "RELGRAPH_STORE=neo4j needs NEO4J_PASSWORD (and NEO4J_URI, default "
+                f"{settings.neo4j_uri}); see README 'A real Neo4j'"
+            )
+        from graph.neo4j_store import Neo4jStore
+
+        return Neo4jStore(
+            settings.neo4j_uri,
+            user=settings.neo4j_user,
+            password=settings.neo4j_password.get_secret_value(),
+            database=settings.neo4j_database,
+            batch_size=settings.batch_size,
+        )
+    raise StoreUnavailable(f"unknown store kind {settings.store!r}")

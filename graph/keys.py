@@ -43,6 +43,7 @@ TRACKING_PARAMS = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG_STRIP = re.compile(r"[^\w]+")
+_OTHER_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)")  # mailto:, tel: … (not host:port)
 
 
 @lru_cache(maxsize=1)
@@ -106,6 +107,8 @@ def slugify(text: str) -> str:
 def canonical_url(text: str) -> str:
     """Scheme and host lower-cased, default port, fragment and tracking parameters dropped."""
     raw = text.strip()
+    if "://" not in raw and _OTHER_SCHEME.match(raw):
+        raise ValueError(f"not a web URL: {text!r}")
     parts = urlsplit(raw if "://" in raw else "https://" + raw)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:

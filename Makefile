@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench neo4j-start neo4j-stop clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: load the demo graph into the embedded store (./data) and answer the first questions
+demo: install
+	$(BIN)/relgraph demo
+
+## test: lint, start a local Neo4j (Java + Maven), run every test on both stores, stop Neo4j
+test: install
+	scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+## bench: the ingest benchmark (memory store and local Neo4j); figures go to docs/benchmarks.md
+bench: install
+	scripts/neo4j-local start
+	$(BIN)/python bench/ingest.py; status=$$?; scripts/neo4j-local stop; exit $$status
+
+neo4j-start:
+	scripts/neo4j-local start
+
+neo4j-stop:
+	scripts/neo4j-local stop
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache *.egg-info

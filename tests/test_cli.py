@@ -1,0 +1,94 @@
+"""The `relgraph` command, run as a real process against the embedded store."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO, ROOT
+
+
+def relgraph(*args: str, data: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELGRAPH_STORE": "memory", "RELGRAPH_DATA_DIR": str(data),
+           "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"relgraph {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result
+
+
+def test_init_load_info_and_questions(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert "ready" in relgraph("init", data=data).stdout
+    loaded = relgraph("load", "graph", str(DEMO), data=data).stdout
+    assert "loaded 70 rows" in loaded and "rejected 0" in loaded
+    info = relgraph("store", "info", data=data).stdout
+    assert re.search(r"node\s+│\s+Person\s+│\s+9", info)
+    readers = json.loads(relgraph("query", "readers", "--topic", "CRM", "--concern", "churn",
+                                  "--as-of", "2026-11-01T00:00:00Z", "--format", "json",
+                                  data=data).stdout)
+    assert [r["person_id"] for r in readers] == ["zoë@acme.com", "ada@acme.com", "raj@globex.com"]
+    assert readers[1]["concerns"][0]["at"] == "2026-10-20T15:00:00Z"
+    csv_out = relgraph("query", "companies", "--topic", "crm", "--concern", "churn",
+                       "--as-of", "2026-11-01T00:00:00Z", "--format", "csv", data=data).stdout
+    assert csv_out.splitlines()[:3] == [
+        "company,name,people,person_ids",
+        "acme.com,Acme Corp,2,ada@acme.com; zoë@acme.com",
+        "globex.com,Globex,1,raj@globex.com",
+    ]
+    profile = relgraph("query", "profile", "raj@globex.com", "--as-of", "2026-11-01T00:00:00Z",
+                       data=data).stdout
+    assert "works at Globex as Director of Support" in profile
+    assert "worked at Initech until 2026-06-30" in profile
+
+
+def test_demo_prints_the_answer(tmp_path: Path) -> None:
+    text = relgraph("demo", data=tmp_path / "data").stdout
+    for who in ("Zoë Brontë", "Ada Lovelace", "Raj Patel", "Acme Corp (acme.com)"):
+        assert who in text
+    assert "Li Wei" not in text  # her churn concern is older than 30 days
+
+
+def test_rejects_are_reported_and_strict_fails(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"node": "Person", "id": "a@b.com"}\n{"node": "Person"}\n', encoding="utf-8")
+    data = tmp_path / "data"
+    result = relgraph("load", "graph", str(bad), data=data)
+    assert "rejected 1" in result.stdout and f"{bad}:2: field 'id': is required" in result.stdout
+    assert len(list((data / "rejects").glob("bad.jsonl.*.rejects.jsonl"))) == 1
+    assert relgraph("load", "graph", "--strict", str(bad), data=data, check=False).returncode == 1
+
+
+def test_errors_are_one_clear_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    relgraph("init", data=data)
+    result = relgraph("query", "profile", "ghost@nowhere.org", data=data, check=False)
+    assert result.returncode == 1
+    assert "error: no Person with key 'ghost@nowhere.org'" in result.stderr
+    assert "Traceback" not in result.stderr
+    (data / "graph.snapshot").write_bytes(b"garbage")
+    broken = relgraph("store", "info", data=data, check=False)
+    assert broken.returncode == 1 and "is unusable" in broken.stderr
+
+
+def test_neo4j_without_a_password_fails_early(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env.update({"RELGRAPH_STORE": "neo4j", "RELGRAPH_DATA_DIR": str(tmp_path)})
+    result = subprocess.run([sys.executable, "-m", "api.cli", "store", "info"], cwd=tmp_path,
+                            env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert result.returncode == 1 and "needs NEO4J_PASSWORD" in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["init"], ["store", "info"], ["load", "graph"],
+                                     ["query", "readers"], ["query", "companies"],
+                                     ["query", "profile"], ["demo"]])
+def test_help_everywhere(command: list[str], tmp_path: Path) -> None:
+    result = relgraph(*command, "--help", data=tmp_path)
+    assert "Usage:" in result.stdout

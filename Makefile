@@ -25,9 +25,12 @@ lint: install
 	$(BIN)/ruff check .
 
 ## bench: the ingest benchmark (memory store and local Neo4j); figures go to docs/benchmarks.md
+BENCH_NEO4J := NEO4J_LOCAL_PORT=17688 NEO4J_LOCAL_PASSWORD=relgraph-bench
 bench: install
-	scripts/neo4j-local start
-	$(BIN)/python bench/ingest.py; status=$$?; scripts/neo4j-local stop; exit $$status
+	$(BENCH_NEO4J) scripts/neo4j-local start
+	$(BIN)/python bench/ingest.py all --uri bolt://127.0.0.1:17688 --password relgraph-bench \
+		--wipe --server-pidfile .neo4j/server-17688/neo4j.pid --write-docs; \
+		status=$$?; $(BENCH_NEO4J) scripts/neo4j-local stop; exit $$status
 
 neo4j-start:
 	scripts/neo4j-local start

@@ -41,6 +41,9 @@ TRACKING_PARAMS = frozenset(
      "_hsmi", "mkt_tok", "ref_src", "oly_enc_id", "oly_anon_id", "vero_id", "wickedid"}
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Loads name the same people, companies and URLs over and over (every READ names its person and
+# its content): caching the normalisers makes relationship rows about 2x cheaper to validate.
+_CACHE = 1 << 17
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG_STRIP = re.compile(r"[^\w]+")
 _OTHER_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)")  # mailto:, tel: … (not host:port)
@@ -56,6 +59,7 @@ def looks_like_email(text: str) -> bool:
     return bool(_EMAIL_RE.match(text.strip()))
 
 
+@lru_cache(maxsize=_CACHE)
 def normalise_email(text: str) -> str:
     """Trim, NFC-normalise, lower-case; fold plus-addressing (and Gmail dots) where it applies."""
     email = unicodedata.normalize("NFC", text).strip().lower()
@@ -95,6 +99,7 @@ def registrable_domain(text: str) -> str | None:
     return domain
 
 
+@lru_cache(maxsize=_CACHE)
 def slugify(text: str) -> str:
     """Lower-case words joined by '-', accents kept (names are unicode), punctuation dropped."""
     words = _SLUG_STRIP.sub(" ", unicodedata.normalize("NFC", text).lower()).split()
@@ -104,6 +109,7 @@ def slugify(text: str) -> str:
     return slug
 
 
+@lru_cache(maxsize=_CACHE)
 def canonical_url(text: str) -> str:
     """Scheme and host lower-cased, default port, fragment and tracking parameters dropped."""
     raw = text.strip()
@@ -125,6 +131,7 @@ def canonical_url(text: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
 
 
+@lru_cache(maxsize=_CACHE)
 def person_key(text: str) -> str:
     """A normalised e-mail, or `source:external_id` kept as given (ids can be case-sensitive)."""
     text = text.strip()
@@ -136,6 +143,7 @@ def person_key(text: str) -> str:
     return f"{source.strip().lower()}:{external.strip()}"
 
 
+@lru_cache(maxsize=_CACHE)
 def company_key(text: str) -> str:
     """The registrable domain of a domain, URL or company e-mail; else a slug of the name."""
     text = text.strip()

@@ -38,36 +38,74 @@ from graph.model import (
     sort_match,
 )
 from graph.rows import batches, node_row, rel_row
-from graph.schema import NODE_TYPES, REL_TYPES, cypher_name, node_type, rel_ends, rel_type
+from graph.schema import (
+    NODE_TYPES,
+    REL_TYPES,
+    Prop,
+    PropType,
+    cypher_name,
+    node_type,
+    rel_ends,
+    rel_type,
+)
 from graph.settings import StoreKind
 
 T = TypeVar("T")
 
-_PROVENANCE = """
-ON CREATE SET {v}.sources = [$source]
-ON MATCH SET {v}.sources = CASE WHEN $source IN coalesce({v}.sources, [])
-                           THEN {v}.sources ELSE coalesce({v}.sources, []) + $source END
-SET {v} += row.props, {v}.loaded_at = $loaded_at"""
+def _set_props(v: str, props: tuple[Prop, ...]) -> str:
+    """Provenance, then the row's properties. Date-times travel as ISO-8601 text and become
+    DateTime values in Cypher: the driver packs Python datetimes ~100x slower than strings
+    (measured: 8k vs 180k rows/s for READ rows), which would cap every load."""
+    sets = [
+        f"ON CREATE SET {v}.sources = [$source]",
+        f"ON MATCH SET {v}.sources = CASE WHEN $source IN coalesce({v}.sources, [])",
+        f"                           THEN {v}.sources ELSE coalesce({v}.sources, []) + $source END",
+        f"SET {v} += row.props, {v}.loaded_at = $loaded_at",
+    ]
+    sets += [
+        f"SET {v}.{p.name} = coalesce(datetime(row.dt.{p.name}), {v}.{p.name})"
+        for p in props if p.type is PropType.DATETIME
+    ]
+    return "\n" + "\n".join(sets)
+
+
+def row_params(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Split validated properties into plain values and ISO-8601 date-times (see `_set_props`)."""
+    plain: dict[str, Any] = {}
+    times: dict[str, str] = {}
+    for name, value in props.items():
+        if isinstance(value, datetime):
+            times[name] = value.isoformat()
+        else:
+            plain[name] = value
+    return plain, times
 
 
 @cache
 def node_upsert_cypher(label: str) -> str:
     return (
         f"UNWIND $rows AS row\nMERGE (n:{cypher_name(label)} {{id: row.key}})"
-        + _PROVENANCE.format(v="n")
+        + _set_props("n", node_type(label).props)
     )
 
 
 @cache
 def rel_upsert_cypher(rel: str, start: str, end: str) -> str:
-    # Endpoints are looked up optionally so rows naming an unknown node come back as rejects
-    # (and only those rows are returned) instead of vanishing silently.
-    merge = f"MERGE (a)-[r:{cypher_name(rel)}]->(b)" + _PROVENANCE.format(v="r")
+    # Plain MATCHes keep the plan free of Eager operators (~15% faster than OPTIONAL MATCH +
+    # FOREACH); rows whose endpoints are missing are found by `missing_ends_cypher` only when
+    # the count written falls short.
+    return f"""UNWIND $rows AS row
+MATCH (a:{cypher_name(start)} {{id: row.start}})
+MATCH (b:{cypher_name(end)} {{id: row.end}})
+MERGE (a)-[r:{cypher_name(rel)}]->(b)""" + _set_props("r", rel_type(rel).props) + """
+RETURN count(*) AS written"""
+
+
+@cache
+def missing_ends_cypher(start: str, end: str) -> str:
     return f"""UNWIND $rows AS row
 OPTIONAL MATCH (a:{cypher_name(start)} {{id: row.start}})
 OPTIONAL MATCH (b:{cypher_name(end)} {{id: row.end}})
-FOREACH (_ IN CASE WHEN a IS NULL OR b IS NULL THEN [] ELSE [1] END |
-  {merge.replace(chr(10), chr(10) + '  ')})
 WITH row, a, b WHERE a IS NULL OR b IS NULL
 RETURN row.i AS i, a IS NULL AS no_start, b IS NULL AS no_end"""
 
@@ -230,7 +268,8 @@ class Neo4jStore:
                 except BadRow as exc:
                     result.rejects.append(Reject(exc.row, exc.field, exc.reason))
                     continue
-                params.append({"key": row.key, "props": row.props})
+                plain, times = row_params(row.props)
+                params.append({"key": row.key, "props": plain, "dt": times})
             if params:
                 self._run(
                     f"{label} rows {chunk[0][0]}..{chunk[-1][0]}",
@@ -263,17 +302,21 @@ class Neo4jStore:
                 except BadRow as exc:
                     result.rejects.append(Reject(exc.row, exc.field, exc.reason))
                     continue
-                params.append({"i": index, "start": row.start, "end": row.end, "props": row.props})
+                plain, times = row_params(row.props)
+                params.append({"i": index, "start": row.start, "end": row.end, "props": plain,
+                               "dt": times})
             if not params:
                 continue
-            missing = self._run(
-                f"{rtype.type} rows {chunk[0][0]}..{chunk[-1][0]}",
-                lambda tx, p=params: [
-                    (r["i"], r["no_start"], r["no_end"])
-                    for r in tx.run(cypher, rows=p, source=source, loaded_at=now_utc())
-                ],
-                write=True,
-            )
+            def work(tx: ManagedTransaction, p: list[dict[str, Any]] = params) -> list[tuple]:
+                written = tx.run(cypher, rows=p, source=source, loaded_at=now_utc()).single()
+                if written is not None and written["written"] == len(p):
+                    return []
+                # Same transaction: exactly the rows the MERGE could not write.
+                return [(r["i"], r["no_start"], r["no_end"])
+                        for r in tx.run(missing_ends_cypher(start, end), rows=p)]
+
+            missing = self._run(f"{rtype.type} rows {chunk[0][0]}..{chunk[-1][0]}", work,
+                                write=True)
             by_index = {p["i"]: p for p in params}
             for i, no_start, _ in missing:
                 field, label, key = (("from", start, by_index[i]["start"]) if no_start

@@ -36,6 +36,10 @@ public class Launcher {
             .setConfig(GraphDatabaseSettings.auth_enabled, auth)
             .setConfig(GraphDatabaseSettings.pagecache_memory, parseBytes(args[3]))
             .setConfig(GraphDatabaseSettings.transaction_timeout, java.time.Duration.ofMinutes(10))
+            // A development server: keep only the transaction logs recovery needs, not two days'
+            // worth (a 1M-relationship load writes gigabytes of them).
+            .setConfig(GraphDatabaseSettings.keep_logical_logs,
+                System.getenv().getOrDefault("NEO4J_LOCAL_TX_LOG_RETENTION", "false"))
             .build();
 
         CountDownLatch stopped = new CountDownLatch(1);
@@ -44,19 +48,42 @@ public class Launcher {
             stopped.countDown();
         }, "neo4j-shutdown"));
 
-        if (auth) {
-            // Embedded transactions run with full rights, so the system database accepts this
-            // without the interactive "change the default password" step.
-            GraphDatabaseService system = dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
-            system.executeTransactionally(
-                "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
-                Map.of("password", password));
+        try {
+            if (auth) {
+                setPassword(dbms, password);
+            }
+            GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
+            db.executeTransactionally("RETURN 1");
+        } catch (RuntimeException e) {
+            // Without this the server's own threads keep the JVM alive after a failed start.
+            e.printStackTrace();
+            System.exit(1);
         }
-        GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
-        db.executeTransactionally("RETURN 1");
         System.out.println("READY bolt://127.0.0.1:" + port);
         System.out.flush();
         stopped.await();
+    }
+
+    private static void setPassword(DatabaseManagementService dbms, String password) {
+        // Embedded transactions run with full rights, so the system database accepts this
+        // without the interactive "change the default password" step.
+        GraphDatabaseService system = dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
+        try {
+            system.executeTransactionally(
+                "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                Map.of("password", password));
+        } catch (RuntimeException e) {
+            // A restart with the password already set: Neo4j refuses "old equals new". Fine.
+            Throwable cause = e;
+            while (cause != null) {
+                String message = String.valueOf(cause.getMessage());
+                if (message.contains("cannot be the same")) {
+                    return;
+                }
+                cause = cause.getCause();
+            }
+            throw e;
+        }
     }
 
     private static long parseBytes(String text) {

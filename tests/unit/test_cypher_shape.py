@@ -13,6 +13,7 @@ from graph.neo4j_store import (
     COMPANIES_TAIL,
     PROFILE,
     READERS_TAIL,
+    missing_ends_cypher,
     node_upsert_cypher,
     reader_cypher,
     reader_params,
@@ -50,11 +51,23 @@ def test_node_upserts_merge_on_the_key_in_one_unwind(label: str) -> None:
 
 
 @pytest.mark.parametrize("rel", sorted(REL_TYPES))
-def test_relationship_upserts_return_only_rows_with_a_missing_end(rel: str) -> None:
+def test_relationship_upserts_merge_between_matched_ends(rel: str) -> None:
     start, end = REL_TYPES[rel].ends[0]
     cypher = rel_upsert_cypher(rel, start, end)
+    assert f"MATCH (a:`{start}` {{id: row.start}})" in cypher
     assert f"MERGE (a)-[r:`{rel}`]->(b)" in cypher
-    assert "WHERE a IS NULL OR b IS NULL" in cypher
+    assert cypher.endswith("RETURN count(*) AS written")
+    assert "WHERE a IS NULL OR b IS NULL" in missing_ends_cypher(start, end)
+
+
+@pytest.mark.parametrize("rel", sorted(REL_TYPES))
+def test_date_times_are_converted_in_cypher(rel: str) -> None:
+    start, end = REL_TYPES[rel].ends[0]
+    cypher = rel_upsert_cypher(rel, start, end)
+    for prop in REL_TYPES[rel].props:
+        if prop.type == "datetime":
+            name = prop.name
+            assert f"r.{name} = coalesce(datetime(row.dt.{name}), r.{name})" in cypher
 
 
 @pytest.mark.parametrize("name", ["Person`) DETACH DELETE n //", "person", "Nope", "", "`"])

@@ -49,7 +49,7 @@ from graph.model import (
     sort_match,
 )
 from graph.rows import batches, node_row, rel_row
-from graph.schema import NODE_TYPES, node_type, rel_ends, rel_type
+from graph.schema import COMPANY_FLAGS, NODE_TYPES, node_type, rel_ends, rel_type
 from graph.settings import StoreKind
 
 MAGIC = b"RELGRAPH-SNAPSHOT\x00v1\n"
@@ -93,6 +93,9 @@ class MemoryStore:
         self._pred: dict[Node, dict[Node, dict[str, dict[str, Any]]]] = self._g._pred
         self._nodes: dict[Node, dict[str, Any]] = self._g._node
         self._labels: dict[str, set[str]] = {label: set() for label in NODE_TYPES}
+        # Company keys per flag (own, customer, prospect …): "our team" is everyone currently
+        # working at an `own` company, asked on every team question.
+        self._flags: dict[str, set[str]] = {flag: set() for flag in COMPANY_FLAGS}
         self._rel_counts: Counter[str] = Counter()
         self._sources: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
 
@@ -153,6 +156,7 @@ class MemoryStore:
         self._g = state["graph"]
         self._succ, self._pred, self._nodes = self._g._succ, self._g._pred, self._g._node
         self._labels = state["labels"]
+        self._flags = state["flags"]
         self._rel_counts = state["rel_counts"]
         self._sources = {}
         self._signature = (signature.st_ino, signature.st_size, signature.st_mtime_ns)
@@ -184,7 +188,7 @@ class MemoryStore:
             if self._stat_signature() != self._signature:
                 raise SnapshotConflict(self.path)
             state = {"format": _FORMAT, "graph": self._g, "labels": self._labels,
-                     "rel_counts": self._rel_counts}
+                     "flags": self._flags, "rel_counts": self._rel_counts}
             fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.path.parent)
             try:
                 with os.fdopen(fd, "wb") as raw:
@@ -245,9 +249,16 @@ class MemoryStore:
                     attrs.update(row.props)
                     attrs["sources"] = self._with_source(attrs["sources"], source)
                     attrs["loaded_at"] = loaded_at
+                if label == "Company":
+                    self._index_flags(row.key, row.props)
                 result.written += 1
             self._dirty = True
         return result
+
+    def _index_flags(self, key: str, props: dict[str, Any]) -> None:
+        for flag, keys in self._flags.items():
+            if flag in props:
+                (keys.add if props[flag] else keys.discard)(key)
 
     def upsert_relationships(
         self,
@@ -325,13 +336,11 @@ class MemoryStore:
                 raise NodeNotFound("Person", q.person)
             return {seed}
         team: set[Node] = set()
-        for key in self._labels["Company"]:
-            company = ("Company", key)
-            if self._nodes[company].get("own"):
-                for person, by_type in self._pred[company].items():
-                    w = by_type.get("WORKS_AT")
-                    if w is not None and is_current(w.get("since"), w.get("until"), q.as_of):
-                        team.add(person)
+        for key in self._flags["own"]:
+            for person, by_type in self._pred[("Company", key)].items():
+                w = by_type.get("WORKS_AT")
+                if w is not None and is_current(w.get("since"), w.get("until"), q.as_of):
+                    team.add(person)
         return team
 
     def _matches(self, q: ReaderQuery) -> Iterator[ReaderMatch]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from graph import keys
@@ -42,10 +42,11 @@ class NodeType:
     normalise_key: Callable[[str], str]
     props: tuple[Prop, ...]
     indexed: tuple[str, ...] = ()  # properties the questions filter on, beside the key
+    prop_map: dict[str, Prop] = field(init=False, repr=False, compare=False)
 
-    @property
-    def prop_map(self) -> dict[str, Prop]:
-        return {p.name: p for p in self.props}
+    def __post_init__(self) -> None:
+        # Built once: row validation looks properties up on every row.
+        object.__setattr__(self, "prop_map", {p.name: p for p in self.props})
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +55,10 @@ class RelType:
     ends: tuple[tuple[str, str], ...]  # allowed (from label, to label) pairs
     props: tuple[Prop, ...] = ()
     undirected: bool = False  # stored once per pair, from the smaller key to the larger
+    prop_map: dict[str, Prop] = field(init=False, repr=False, compare=False)
 
-    @property
-    def prop_map(self) -> dict[str, Prop]:
-        return {p.name: p for p in self.props}
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prop_map", {p.name: p for p in self.props})
 
 
 KEY = "id"  # every node's natural key property

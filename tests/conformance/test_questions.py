@@ -207,3 +207,12 @@ def test_profile_topics_add_up_reads(demo: GraphStore) -> None:
 def test_profile_of_unknown_person(demo: GraphStore) -> None:
     with pytest.raises(NodeNotFound):
         demo.person_profile("ghost@acme.com")
+
+
+def test_the_team_follows_the_own_flag(store: GraphStore) -> None:
+    tiny_world(store)
+    store.upsert_nodes("Company", [{"id": "us.io", "own": False}], source="t")
+    assert store.readers(demo_query()) == []
+    store.upsert_nodes("Company", [{"id": "b.com", "own": "true"}], source="t")
+    store.upsert_relationships("WORKS_AT", [{"from": "me@us.io", "to": "b.com"}], source="t")
+    assert [m.person_id for m in store.readers(demo_query())] == ["ann@a.com"]

@@ -17,12 +17,13 @@ install: $(STAMP)
 demo: install
 	$(BIN)/relgraph demo
 
-## test: lint, start a local Neo4j (Java + Maven), run every test on both stores, stop Neo4j
+## test: lint and type-check, start a local Neo4j (Java + Maven), run every test on both stores, stop Neo4j
 test: install
 	scripts/test.sh
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## bench: the ingest benchmark (memory store and local Neo4j); figures go to docs/benchmarks.md
 BENCH_NEO4J := NEO4J_LOCAL_PORT=17688 NEO4J_LOCAL_PASSWORD=relgraph-bench

@@ -78,22 +78,26 @@ def load_graph_file(
             where = f"{path}:{line}" + (f": field {field_name!r}" if field_name else "")
             summary.examples.append(f"{where}: {reason}")
 
-    def flush(key: tuple[str, ...], batch: list[GraphRecord]) -> None:
+    def flush(batch: list[GraphRecord]) -> None:
+        """One batch of records of one label, or of one relationship type between two labels."""
         rows = [r.row for r in batch]
-        if key[0] == "node":
-            result = store.upsert_nodes(key[1], rows, source=source)
-            summary.nodes[key[1]] += result.written
+        first = batch[0]
+        if first.node_label is not None:
+            result = store.upsert_nodes(first.node_label, rows, source=source)
+            summary.nodes[first.node_label] += result.written
         else:
-            result = store.upsert_relationships(key[1], rows, source=source,
-                                                from_label=key[2], to_label=key[3])
-            summary.relationships[key[1]] += result.written
+            assert first.rel_type is not None
+            result = store.upsert_relationships(first.rel_type, rows, source=source,
+                                                from_label=first.from_label,
+                                                to_label=first.to_label)
+            summary.relationships[first.rel_type] += result.written
         for rej in result.rejects:
             record = batch[rej.row]
             reject(record.line, rej.field, rej.reason, record.row)
 
     try:
         for phase in ("node", "rel"):
-            buffers: dict[tuple[str, ...], list[GraphRecord]] = {}
+            buffers: dict[tuple[str | None, ...], list[GraphRecord]] = {}
             for rec in read_graph_jsonl(path):
                 if isinstance(rec, BadLine):
                     if phase == "node":  # reported once, not once per pass
@@ -103,16 +107,15 @@ def load_graph_file(
                     progress(rec.size)
                 if (rec.node_label is not None) != (phase == "node"):
                     continue
-                key = (("node", rec.node_label) if rec.node_label is not None
-                       else ("rel", rec.rel_type, rec.from_label, rec.to_label))
-                batch = buffers.setdefault(key, [])  # type: ignore[arg-type]
+                key = (rec.node_label, rec.rel_type, rec.from_label, rec.to_label)
+                batch = buffers.setdefault(key, [])
                 batch.append(rec)
                 if len(batch) >= batch_size:
-                    flush(key, batch)  # type: ignore[arg-type]
-                    buffers[key] = []  # type: ignore[index]
-            for key, batch in buffers.items():
+                    flush(batch)
+                    buffers[key] = []
+            for batch in buffers.values():
                 if batch:
-                    flush(key, batch)
+                    flush(batch)
         store.checkpoint()
     finally:
         rejects.close()

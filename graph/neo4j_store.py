@@ -195,6 +195,11 @@ def native(value: Any) -> Any:
     return value
 
 
+def _count(tx: ManagedTransaction, cypher: str, **params: Any) -> int:
+    record = tx.run(cypher, params).single(strict=True)
+    return int(record["c"])
+
+
 def _employment(d: dict[str, Any]) -> Employment:
     return Employment(d["company_id"], d["name"], d["title"], native(d["since"]),
                       native(d["until"]))
@@ -376,12 +381,11 @@ class Neo4jStore:
     def counts(self) -> StoreCounts:
         def work(tx: ManagedTransaction) -> StoreCounts:
             nodes = {
-                label: tx.run(f"MATCH (n:{cypher_name(label)}) RETURN count(n) AS c").single()["c"]
+                label: _count(tx, f"MATCH (n:{cypher_name(label)}) RETURN count(n) AS c")
                 for label in NODE_TYPES
             }
             rels = {
-                rel: tx.run(f"MATCH ()-[r:{cypher_name(rel)}]->() RETURN count(r) AS c")
-                .single()["c"]
+                rel: _count(tx, f"MATCH ()-[r:{cypher_name(rel)}]->() RETURN count(r) AS c")
                 for rel in REL_TYPES
             }
             return StoreCounts(nodes, {k: v for k, v in sorted(rels.items()) if v})
@@ -391,8 +395,7 @@ class Neo4jStore:
     def _require_person(self, key: str) -> None:
         found = self._run(
             f"Person {key!r}",
-            lambda tx: tx.run("MATCH (p:Person {id: $id}) RETURN count(p) AS c", id=key)
-            .single()["c"],
+            lambda tx: _count(tx, "MATCH (p:Person {id: $id}) RETURN count(p) AS c", id=key),
             write=False,
         )
         if not found:

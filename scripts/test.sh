@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bin=.venv/bin
 
 "$bin/ruff" check .
+"$bin/mypy"
 
 if [ -z "${RELGRAPH_TEST_NEO4J_URI:-}" ]; then
     if [ "${CI:-}" = "true" ] && ! { command -v java && command -v mvn; } >/dev/null 2>&1 \

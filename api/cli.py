@@ -260,9 +260,12 @@ def query_profile(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """A person's employers, connections, topics read and concerns raised."""
+    if fmt is Format.CSV:
+        raise typer.BadParameter("a profile is not a table: use --format table or json",
+                                 param_hint="--format")
     with opened_store() as store:
         profile = store.person_profile(person, as_of=parse_as_of(as_of))
-    if fmt is not Format.TABLE:
+    if fmt is Format.JSON:
         out.print_json(data=_plain(profile))
         return
     out.print(f"[bold]{profile.name or profile.person_id}[/] <{profile.person_id}>, "

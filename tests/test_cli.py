@@ -47,6 +47,12 @@ def test_init_load_info_and_questions(tmp_path: Path) -> None:
                        data=data).stdout
     assert "works at Globex as Director of Support" in profile
     assert "worked at Initech until 2026-06-30" in profile
+    as_json = json.loads(relgraph("query", "profile", "raj@globex.com", "--format", "json",
+                                  data=data).stdout)
+    assert as_json["current"][0]["company_id"] == "globex.com"
+    refused = relgraph("query", "profile", "raj@globex.com", "--format", "csv", data=data,
+                       check=False)
+    assert refused.returncode == 2 and "--format table or json" in refused.stderr
 
 
 def test_demo_prints_the_answer(tmp_path: Path) -> None:

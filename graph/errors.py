@@ -62,3 +62,10 @@ class StoreError(GraphError):
         self.what = what
         self.reason = reason
         super().__init__(f"{what}: {reason}")
+
+
+class QueryTimeout(StoreError):
+    """A question ran past the configured time limit on the server and was stopped there."""
+
+    def __init__(self, what: str, seconds: float) -> None:
+        super().__init__(what, f"stopped after the {seconds:g} s limit (RELGRAPH_QUERY_TIMEOUT)")

@@ -14,11 +14,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 from neo4j.time import DateTime
 
-from graph.errors import BadRow, NodeNotFound, StoreError, StoreUnavailable
+from graph.errors import BadRow, NodeNotFound, QueryTimeout, StoreError, StoreUnavailable
 from graph.migrations import migrations
 from graph.model import (
     SAMPLE_PEOPLE,
@@ -209,10 +209,12 @@ class Neo4jStore:
     kind = StoreKind.NEO4J
 
     def __init__(self, uri: str, *, user: str, password: str, database: str = "neo4j",
-                 batch_size: int = 10_000, migrate: bool = True) -> None:
+                 batch_size: int = 10_000, query_timeout: float = 30.0,
+                 migrate: bool = True) -> None:
         self.uri = uri
         self.database = database
         self.batch_size = batch_size
+        self.query_timeout = query_timeout  # seconds a question may run on the server
         self._driver: Driver = GraphDatabase.driver(
             uri, auth=(user, password), connection_timeout=10, max_transaction_retry_time=30
         )
@@ -232,11 +234,14 @@ class Neo4jStore:
     def _run(self, what: str, work: Callable[[ManagedTransaction], T], *, write: bool) -> T:
         try:
             with self._driver.session(database=self.database) as session:
-                run = session.execute_write if write else session.execute_read
-                return run(work)
+                if write:
+                    return session.execute_write(work)
+                return session.execute_read(unit_of_work(timeout=self.query_timeout)(work))
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreUnavailable(f"Neo4j at {self.uri} became unavailable: {exc}") from exc
         except Neo4jError as exc:
+            if "TransactionTimedOut" in (exc.code or ""):
+                raise QueryTimeout(what, self.query_timeout) from exc
             raise StoreError(what, f"{exc.code}: {exc.message}") from exc
 
     def migrate(self) -> list[str]:

@@ -88,5 +88,6 @@ def open_store(settings: Settings | None = None) -> GraphStore:
             password=settings.neo4j_password.get_secret_value(),
             database=settings.neo4j_database,
             batch_size=settings.batch_size,
+            query_timeout=settings.query_timeout,
         )
     raise StoreUnavailable(f"unknown store kind {settings.store!r}")

@@ -5,8 +5,8 @@ Measures, in one run on one machine:
   the memory the loaded graph holds, snapshot save/load time and size;
 - the Neo4jStore into a local Neo4j: end-to-end rows/s, client peak RSS, server RSS;
 - a naive Neo4j baseline on a sample (one MERGE per row, one transaction per row);
-- the raw Cypher floor on a sample: the same UNWIND … MERGE with pre-built parameters, no
-  validation, so the ratio shows what our validation costs.
+- a floor on a sample: our exact UNWIND … MERGE Cypher with parameters validated and built
+  before the clock starts, so the ratio shows what validation and packing cost.
 Medians over --repeat runs. `python bench/ingest.py all --uri … --write-docs` runs each store in
 its own child process (so peak RSS is its own) and rewrites the figures in docs/benchmarks.md.
 

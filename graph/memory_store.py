@@ -238,7 +238,7 @@ class MemoryStore:
                 try:
                     row = node_row(ntype, index, raw)
                 except BadRow as exc:
-                    result.rejects.append(Reject(exc.row, exc.field, exc.reason))
+                    result.rejects.append(Reject.of(exc))
                     continue
                 node = (label, row.key)
                 attrs = self._nodes.get(node)
@@ -284,7 +284,7 @@ class MemoryStore:
                     if v not in self._nodes:
                         raise BadRow(index, "to", f"no {end_label} with key {row.end!r}")
                 except BadRow as exc:
-                    result.rejects.append(Reject(exc.row, exc.field, exc.reason))
+                    result.rejects.append(Reject.of(exc))
                     continue
                 attrs = self._succ[u].get(v, {}).get(rtype.type)
                 if attrs is None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graph import keys
-from graph.errors import GraphError
+from graph.errors import BadRow, GraphError
 from graph.schema import CONTENT_KINDS
 
 MAX_LIMIT = 1000
@@ -178,6 +178,10 @@ class Reject:
     row: int  # position in the input given to the upsert
     field: str
     reason: str
+
+    @classmethod
+    def of(cls, error: BadRow) -> Reject:
+        return cls(error.row, error.field, error.reason)
 
     def __str__(self) -> str:
         return f"row {self.row}: field {self.field!r}: {self.reason}"

@@ -271,8 +271,9 @@ class Neo4jStore:
         """Run each job's transaction on one writer thread while the next job is prepared.
 
         Validation is Python CPU and the write waits on the server, so on two cores overlapping
-        them is worth ~1.5x. Batches still commit one at a time and in order; if one fails, the
-        batch queued behind it is cancelled, so a failure leaves whole batches only."""
+        them is worth ~10% (measured: 14.8k -> 16.5k rows/s end to end). Batches still commit
+        one at a time and in order; if one fails, the batch queued behind it is cancelled, so a
+        failure leaves whole batches only."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relgraph-neo4j") as writer:
             pending: Future[T] | None = None
             try:
@@ -302,7 +303,7 @@ class Neo4jStore:
                 try:
                     params.append(to_param(index, raw))
                 except BadRow as exc:
-                    rejects.append(Reject(exc.row, exc.field, exc.reason))
+                    rejects.append(Reject.of(exc))
             if params:
                 yield f"rows {chunk[0][0]}..{chunk[-1][0]}", params
 

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 from neo4j.time import DateTime
 
 from graph.errors import BadRow, NodeNotFound, QueryTimeout, StoreError, StoreUnavailable
@@ -231,21 +238,29 @@ class Neo4jStore:
         if migrate:
             self.migrate()
 
-    def _run(self, what: str, work: Callable[[ManagedTransaction], T], *, write: bool) -> T:
+    @contextmanager
+    def _translated(self, what: str) -> Iterator[None]:
+        """Driver errors as the store's own: unavailable, timed out, or refused (naming `what`)."""
         try:
-            with self._driver.session(database=self.database) as session:
-                if write:
-                    return session.execute_write(work)
-                return session.execute_read(unit_of_work(timeout=self.query_timeout)(work))
+            yield
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreUnavailable(f"Neo4j at {self.uri} became unavailable: {exc}") from exc
         except Neo4jError as exc:
             if "TransactionTimedOut" in (exc.code or ""):
                 raise QueryTimeout(what, self.query_timeout) from exc
             raise StoreError(what, f"{exc.code}: {exc.message}") from exc
+        except DriverError as exc:
+            raise StoreError(what, str(exc)) from exc
+
+    def _run(self, what: str, work: Callable[[ManagedTransaction], T], *, write: bool) -> T:
+        with self._translated(what), self._driver.session(database=self.database) as session:
+            if write:
+                return session.execute_write(work)
+            return session.execute_read(unit_of_work(timeout=self.query_timeout)(work))
 
     def migrate(self) -> list[str]:
-        with self._driver.session(database=self.database) as session:
+        with self._translated("migrations"), \
+                self._driver.session(database=self.database) as session:
             existing = {
                 r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name")
             } | {r["name"] for r in session.run("SHOW INDEXES YIELD name")}
@@ -271,23 +286,20 @@ class Neo4jStore:
         """Run each job's transaction on one writer thread while the next job is prepared.
 
         Validation is Python CPU and the write waits on the server, so on two cores overlapping
-        them is worth ~10% (measured: 14.8k -> 16.5k rows/s end to end). Batches still commit
-        one at a time and in order; if one fails, the batch queued behind it is cancelled, so a
-        failure leaves whole batches only."""
+        them is worth ~10% (see docs/benchmarks.md). At most one batch is in flight and none
+        waits behind it: the next job is prepared while the current one commits, but it is sent
+        only once the current one has committed. So batches commit one at a time and in order;
+        if a batch fails, nothing after it is sent; if the input fails while the next batch is
+        being prepared, the batch in flight still commits whole. Either way a failure leaves
+        whole batches only, and exactly the batches before the failure."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relgraph-neo4j") as writer:
-            pending: Future[T] | None = None
-            try:
-                for what, work in jobs:  # preparing this job overlaps the write in flight
-                    future = writer.submit(self._run, what, work, write=True)
-                    if pending is not None:
-                        yield pending.result()
-                    pending = future
-                if pending is not None:
-                    yield pending.result()
-            except BaseException:
-                if pending is not None:
-                    pending.cancel()
-                raise
+            in_flight: Future[T] | None = None
+            for what, work in jobs:  # preparing this job overlaps the write in flight
+                if in_flight is not None:
+                    yield in_flight.result()  # a failed batch raises here: `work` is never sent
+                in_flight = writer.submit(self._run, what, work, write=True)
+            if in_flight is not None:
+                yield in_flight.result()
 
     @staticmethod
     def _prepared(
@@ -377,7 +389,9 @@ class Neo4jStore:
         return result
 
     def delete_all(self) -> None:
-        with self._driver.session(database=self.database) as session:
+        # CALL … IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
+        with self._translated("delete all"), \
+                self._driver.session(database=self.database) as session:
             session.run(
                 "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
             ).consume()

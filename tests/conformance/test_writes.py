@@ -158,7 +158,9 @@ def test_a_crash_mid_load_then_a_rerun_leaves_one_complete_load(
         # Nothing was checkpointed: a new process sees no half load on disk.
         assert MemoryStore(store.path).counts().nodes["Person"] == 0
     else:
-        assert store.counts().nodes["Person"] == 20  # two whole batches of 10 committed
+        # Exactly two whole batches of 10: the first committed, the second was in flight when
+        # the input failed while the third was being prepared, and nothing after it was sent.
+        assert store.counts().nodes["Person"] == 20
     store.upsert_nodes("Person", rows, source="t")
     store.checkpoint()
     assert store.counts().nodes["Person"] == 45

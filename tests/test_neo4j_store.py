@@ -1,0 +1,73 @@
+"""Behaviour only the Neo4j store has: server-side limits, pipelined writes, error translation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from graph import neo4j_store
+from graph.errors import QueryTimeout, StoreError, StoreUnavailable
+from graph.store import GraphStore
+
+
+@pytest.fixture
+def neo4j(neo4j_store: GraphStore) -> Iterator[GraphStore]:
+    neo4j_store.delete_all()
+    yield neo4j_store
+
+
+def test_a_question_past_the_time_limit_is_stopped(neo4j: GraphStore) -> None:
+    store = neo4j
+    before = store.query_timeout  # type: ignore[attr-defined]
+    store.query_timeout = 0.2  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(QueryTimeout, match="0.2 s limit"):
+            store._run(  # type: ignore[attr-defined]
+                "slow question",
+                lambda tx: tx.run("UNWIND range(1, 500000000) AS x RETURN sum(x) AS s").single(),
+                write=False,
+            )
+    finally:
+        store.query_timeout = before  # type: ignore[attr-defined]
+
+
+def test_a_failed_batch_stops_the_load_there(neo4j: GraphStore,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of 10; the server fails the second one (a division by zero on one row, at run
+    time). The first stays committed, nothing after the failed one is sent."""
+    plain = neo4j_store.node_upsert_cypher("Person")
+    failing = plain + "\nSET n.boom = CASE WHEN row.key STARTS WITH 'boom' " \
+                      "THEN 1 / (size(row.key) - size(row.key)) END"
+    monkeypatch.setattr(neo4j_store, "node_upsert_cypher", lambda label: failing)
+    rows = [{"id": f"p{i:02}@x.com"} for i in range(40)]
+    rows[15] = {"id": "boom@x.com"}
+    with pytest.raises(StoreError, match="Person rows 10..19"):
+        neo4j.upsert_nodes("Person", rows, source="t")
+    assert neo4j.counts().nodes["Person"] == 10
+
+
+def _unknown_database_store() -> GraphStore:
+    return neo4j_store.Neo4jStore(
+        os.environ["RELGRAPH_TEST_NEO4J_URI"],
+        user=os.environ.get("RELGRAPH_TEST_NEO4J_USER", "neo4j"),
+        password=os.environ["RELGRAPH_TEST_NEO4J_PASSWORD"],
+        database="no-such-database", migrate=False,
+    )
+
+
+@pytest.mark.parametrize("call", ["migrate", "delete_all"])
+def test_schema_and_bulk_commands_raise_store_errors(neo4j_store: GraphStore, call: str) -> None:
+    """Before: a raw neo4j ClientError traceback; now a StoreError naming what failed."""
+    store = _unknown_database_store()
+    try:
+        with pytest.raises(StoreError, match="DatabaseNotFound"):
+            getattr(store, call)()
+    finally:
+        store.close()
+
+
+def test_an_unreachable_server_is_store_unavailable() -> None:
+    with pytest.raises(StoreUnavailable, match="cannot be reached"):
+        neo4j_store.Neo4jStore("bolt://127.0.0.1:9", user="neo4j", password="x")

@@ -2,11 +2,17 @@
 
 Nodes are `(label, key)` tuples; each relationship is the edge keyed by its type, so there is at
 most one per (type, from, to) as in Neo4j. networkx's adjacency dicts already index every node's
-relationships; beside them the store keeps the keys per label and the count per relationship type.
+relationships; beside them the store keeps the keys per label, the companies per flag and the count
+per relationship type. Those indexes are derived: never saved, rebuilt whenever a snapshot is read.
 
-The snapshot is written atomically (temp file, fsync, rename, fsync of the directory) and carries
-a length and a SHA-256 trailer, so a truncated or corrupt file is refused with a clear error instead
-of being read as an empty graph. It is a pickle: only ever load snapshots from your own data dir.
+Threads: questions take a shared lock and writes an exclusive one (a batch at a time), so a
+server can answer while a load writes. A snapshot saved by another process is read outside the
+lock and swapped in whole under it: a question sees the old graph or the new one, never a mix.
+
+The snapshot is written atomically (temp file, fsync, rename, fsync of the directory) with the
+data dir's normal file mode, and carries one format version in its header and a length and SHA-256
+trailer, so a truncated, corrupt or older-format file is refused with a clear error instead of
+being read as an empty graph. It is a pickle: only ever load snapshots from your own data dir.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ import fcntl
 import hashlib
 import os
 import pickle
+import secrets
 import struct
-import tempfile
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -48,16 +56,21 @@ from graph.model import (
     read_overlaps,
     sort_match,
 )
-from graph.rows import batches, node_row, rel_row
+from graph.rows import NodeRow, RelRow, batches, node_row, rel_row
 from graph.schema import COMPANY_FLAGS, NODE_TYPES, node_type, rel_ends, rel_type
 from graph.settings import StoreKind
 
-MAGIC = b"RELGRAPH-SNAPSHOT\x00v1\n"
+# The one format marker. Bump FORMAT whenever what is pickled changes shape; a snapshot of any
+# other version is refused with a clear message (its data must be loaded again).
+FORMAT = 2
+_MAGIC_PREFIX = b"RELGRAPH-SNAPSHOT\x00"
+MAGIC = _MAGIC_PREFIX + f"v{FORMAT}\n".encode()
 _TRAILER = struct.Struct(">Q32s4s")  # payload length, sha256 of the payload, end marker
 _END = b"END!"
-_FORMAT = 1
+_TEMP_PREFIX, _TEMP_SUFFIX = ".graph-", ".tmp"
 
 Node = tuple[str, str]
+Signature = tuple[int, int, int]  # inode, size, mtime of the snapshot this state was read from
 
 
 class _HashingWriter:
@@ -72,32 +85,154 @@ class _HashingWriter:
         return self.raw.write(data)
 
 
+class _ReadWriteLock:
+    """Many questions at once, or one writer. Waiting writers go first, so a steady stream of
+    questions cannot starve a load. Not re-entrant: public methods take it, helpers never do."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writing or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+@dataclass(slots=True)
+class _State:
+    """The graph and the indexes derived from it; replaced as one object on reload."""
+
+    graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
+    labels: dict[str, set[str]] = field(
+        default_factory=lambda: {label: set() for label in NODE_TYPES})
+    # Company keys per flag (own, customer, prospect …): "our team" is everyone currently
+    # working at an `own` company, asked on every team question.
+    flags: dict[str, set[str]] = field(
+        default_factory=lambda: {flag: set() for flag in COMPANY_FLAGS})
+    rel_counts: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def derived_from(cls, graph: nx.MultiDiGraph) -> _State:
+        """Rebuild every index from the graph alone (what a snapshot holds)."""
+        state = cls(graph)
+        for node, attrs in graph.nodes(data=True):
+            label, key = node
+            state.labels[label].add(key)
+            if label == "Company":
+                state.index_flags(key, attrs)
+        state.rel_counts.update(rel for _, _, rel in graph.edges(keys=True))
+        return state
+
+    def index_flags(self, key: str, props: Mapping[str, Any]) -> None:
+        for flag, keys in self.flags.items():
+            if flag in props:
+                (keys.add if props[flag] else keys.discard)(key)
+
+
+def read_snapshot(path: Path) -> tuple[_State, Signature]:
+    """The state saved in `path`, checked end to end; any defect is a `SnapshotError`."""
+    try:
+        f = path.open("rb")
+    except OSError as exc:
+        raise SnapshotError(path, f"cannot be opened ({exc.strerror})") from None
+    with f:
+        st = os.fstat(f.fileno())
+        header = f.read(len(MAGIC))
+        if not header.startswith(_MAGIC_PREFIX):
+            raise SnapshotError(path, "it is not a relgraph snapshot (bad header)")
+        if header != MAGIC:
+            found = header[len(_MAGIC_PREFIX):].strip().decode("ascii", "replace") or "?"
+            raise SnapshotError(
+                path, f"it has snapshot format {found} and this version reads only v{FORMAT}; "
+                "load the data again, or open it with the version that wrote it")
+        size = st.st_size
+        if size < len(MAGIC) + _TRAILER.size:
+            raise SnapshotError(path, "it is truncated")
+        f.seek(size - _TRAILER.size)
+        length, digest, end = _TRAILER.unpack(f.read(_TRAILER.size))
+        if end != _END or length != size - len(MAGIC) - _TRAILER.size:
+            raise SnapshotError(path, "it is truncated or was not completely written")
+        f.seek(len(MAGIC))
+        hasher, remaining = hashlib.sha256(), length
+        while remaining:
+            chunk = f.read(min(remaining, 1 << 20))
+            if not chunk:
+                raise SnapshotError(path, "it is truncated")
+            hasher.update(chunk)
+            remaining -= len(chunk)
+        if hasher.digest() != digest:
+            raise SnapshotError(path, "its checksum does not match (the file is corrupt)")
+        f.seek(len(MAGIC))
+        try:
+            graph = pickle.load(f)  # noqa: S301 - our own file, checksum verified above
+            if not isinstance(graph, nx.MultiDiGraph):
+                raise TypeError(f"it holds a {type(graph).__name__}, not a graph")
+            state = _State.derived_from(graph)
+        except Exception as exc:  # any decoding failure means the same thing here
+            raise SnapshotError(path, f"it cannot be decoded ({exc!r})") from None
+    return state, (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 class MemoryStore:
     kind = StoreKind.MEMORY
 
     def __init__(self, path: Path | None, *, batch_size: int = 10_000) -> None:
         self.path = Path(path) if path is not None else None
         self.batch_size = batch_size
-        self._dirty = False
-        self._signature: tuple[int, int, int] | None = None
-        self._reset()
-        if self.path is not None and self.path.exists():
-            self._load()
+        self._lock = _ReadWriteLock()
+        self._dirty = False  # written since the last save or load
+        self._signature: Signature | None = None
+        self._sources: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
+        self._use(_State())
+        if self.path is not None:
+            self._remove_orphaned_temp_files(wait=False)
+            if self.path.exists():
+                self._use(*read_snapshot(self.path))
 
     # --- state ------------------------------------------------------------------------------
 
-    def _reset(self) -> None:
-        self._g = nx.MultiDiGraph()
+    def _use(self, state: _State, signature: Signature | None = None) -> None:
+        """Make `state` the current one. Callers hold the exclusive lock (or own the store)."""
+        self._state = state
+        self._g = state.graph
         # networkx's own adjacency dicts, used directly on the hot paths (the views cost ~3x).
         self._succ: dict[Node, dict[Node, dict[str, dict[str, Any]]]] = self._g._succ
         self._pred: dict[Node, dict[Node, dict[str, dict[str, Any]]]] = self._g._pred
         self._nodes: dict[Node, dict[str, Any]] = self._g._node
-        self._labels: dict[str, set[str]] = {label: set() for label in NODE_TYPES}
-        # Company keys per flag (own, customer, prospect …): "our team" is everyone currently
-        # working at an `own` company, asked on every team question.
-        self._flags: dict[str, set[str]] = {flag: set() for flag in COMPANY_FLAGS}
-        self._rel_counts: Counter[str] = Counter()
-        self._sources: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
+        self._labels = state.labels
+        self._flags = state.flags
+        self._rel_counts = state.rel_counts
+        self._signature = signature
+        self._dirty = False
 
     def _with_source(self, current: tuple[str, ...], source: str) -> tuple[str, ...]:
         # Provenance tuples are shared between the many rows that have the same sources.
@@ -109,7 +244,7 @@ class MemoryStore:
 
     # --- persistence ------------------------------------------------------------------------
 
-    def _stat_signature(self) -> tuple[int, int, int] | None:
+    def _stat_signature(self) -> Signature | None:
         assert self.path is not None
         try:
             st = self.path.stat()
@@ -117,98 +252,88 @@ class MemoryStore:
             return None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
 
-    def _load(self) -> None:
-        assert self.path is not None
-        path = self.path
-        try:
-            f = path.open("rb")
-        except OSError as exc:
-            raise SnapshotError(path, f"cannot be opened ({exc.strerror})") from None
-        with f:
-            signature = os.fstat(f.fileno())
-            size = signature.st_size
-            if f.read(len(MAGIC)) != MAGIC:
-                raise SnapshotError(path, "it is not a relgraph snapshot (bad header)")
-            if size < len(MAGIC) + _TRAILER.size:
-                raise SnapshotError(path, "it is truncated")
-            f.seek(size - _TRAILER.size)
-            length, digest, end = _TRAILER.unpack(f.read(_TRAILER.size))
-            if end != _END or length != size - len(MAGIC) - _TRAILER.size:
-                raise SnapshotError(path, "it is truncated or was not completely written")
-            f.seek(len(MAGIC))
-            hasher, remaining = hashlib.sha256(), length
-            while remaining:
-                chunk = f.read(min(remaining, 1 << 20))
-                if not chunk:
-                    raise SnapshotError(path, "it is truncated")
-                hasher.update(chunk)
-                remaining -= len(chunk)
-            if hasher.digest() != digest:
-                raise SnapshotError(path, "its checksum does not match (the file is corrupt)")
-            f.seek(len(MAGIC))
-            try:
-                state = pickle.load(f)  # noqa: S301 - our own file, checksum verified above
-            except Exception as exc:  # any unpickling failure means the same thing here
-                raise SnapshotError(path, f"it cannot be decoded ({exc})") from None
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise SnapshotError(path, "it was written by an incompatible version")
-        self._reset()
-        self._g = state["graph"]
-        self._succ, self._pred, self._nodes = self._g._succ, self._g._pred, self._g._node
-        self._labels = state["labels"]
-        self._flags = state["flags"]
-        self._rel_counts = state["rel_counts"]
-        self._sources = {}
-        self._signature = (signature.st_ino, signature.st_size, signature.st_mtime_ns)
-        self._dirty = False
-
     def _refresh(self) -> None:
-        """Pick up a snapshot saved by another process (a load beside a running server)."""
-        if self.path is not None and not self._dirty:
-            signature = self._stat_signature()
-            if signature is not None and signature != self._signature:
-                self._load()
+        """Pick up a snapshot saved by another process (a load beside a running server).
+
+        The file is read and checked without holding the lock, so questions go on meanwhile;
+        the new state is swapped in whole, and only if nothing was written here in between."""
+        if self.path is None or self._dirty:
+            return
+        signature = self._stat_signature()
+        if signature is None or signature == self._signature:
+            return
+        state, signature = read_snapshot(self.path)
+        with self._lock.exclusive():
+            if not self._dirty:
+                self._use(state, signature)
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _file_lock(self, *, wait: bool = True) -> Iterator[bool]:
+        """The data dir's save lock, shared with other processes; yields whether it was got."""
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                yield
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def _remove_orphaned_temp_files(self, *, wait: bool) -> None:
+        assert self.path is not None
+        if not self.path.parent.is_dir():
+            return
+        with self._file_lock(wait=wait) as got:
+            if got:
+                self._remove_orphans_locked()
+
+    def _remove_orphans_locked(self) -> None:
+        """Temp files of a save that was killed. Only under the save lock: a save in progress
+        in another process holds it, so any temp file seen then is an orphan."""
+        assert self.path is not None
+        for orphan in self.path.parent.glob(f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):
+            with suppress(FileNotFoundError):
+                orphan.unlink()
+
     def save(self) -> None:
-        """Write the snapshot atomically. Refuses to overwrite a newer save by another process."""
+        """Write the snapshot atomically. Refuses to overwrite a newer save by another process:
+        then this store drops its unsaved writes and takes up that newer graph, so it goes on
+        seeing new data (the caller is told to run its load again)."""
         if self.path is None:
             return
-        with self._locked():
+        with self._file_lock():
             if self._stat_signature() != self._signature:
+                state, signature = read_snapshot(self.path)
+                with self._lock.exclusive():
+                    self._use(state, signature)
                 raise SnapshotConflict(self.path)
-            state = {"format": _FORMAT, "graph": self._g, "labels": self._labels,
-                     "flags": self._flags, "rel_counts": self._rel_counts}
-            fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.path.parent)
+            self._remove_orphans_locked()
+            tmp = self.path.with_name(f"{_TEMP_PREFIX}{secrets.token_hex(8)}{_TEMP_SUFFIX}")
             try:
-                with os.fdopen(fd, "wb") as raw:
+                # 0o666 less the umask: the mode any other file in the data dir gets.
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                with os.fdopen(fd, "wb") as raw, self._lock.shared():
                     raw.write(MAGIC)
                     writer = _HashingWriter(raw)
-                    pickle.dump(state, writer, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(self._g, writer, protocol=pickle.HIGHEST_PROTOCOL)
                     raw.write(_TRAILER.pack(writer.size, writer.hash.digest(), _END))
                     raw.flush()
                     os.fsync(raw.fileno())
-                os.replace(tmp, self.path)
+                    os.replace(tmp, self.path)
+                    self._signature = self._stat_signature()
+                    self._dirty = False
             except BaseException:
-                Path(tmp).unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True)
                 raise
             dir_fd = os.open(self.path.parent, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
-            self._signature = self._stat_signature()
-            self._dirty = False
 
     def checkpoint(self) -> None:
         if self._dirty or (self.path is not None and self._signature is None):
@@ -225,40 +350,41 @@ class MemoryStore:
         """Closing never saves implicitly: a failed load must not leave half its rows on disk."""
 
     # --- writes -----------------------------------------------------------------------------
+    # Rows are validated outside the lock; each batch is applied under the exclusive lock, so
+    # questions interleave with a long load batch by batch, as they do with Neo4j transactions.
 
     def upsert_nodes(
         self, label: str, rows: Iterable[Mapping[str, Any]], *, source: str
     ) -> WriteResult:
         ntype = node_type(label)
-        keys = self._labels[label]
         result = WriteResult()
         for chunk in batches(rows, self.batch_size):
-            loaded_at = now_utc()
+            valid: list[NodeRow] = []
             for index, raw in chunk:
                 try:
-                    row = node_row(ntype, index, raw)
+                    valid.append(node_row(ntype, index, raw))
                 except BadRow as exc:
                     result.rejects.append(Reject.of(exc))
-                    continue
-                node = (label, row.key)
-                attrs = self._nodes.get(node)
-                if attrs is None:
-                    self._g.add_node(node, **row.props, sources=(source,), loaded_at=loaded_at)
-                    keys.add(row.key)
-                else:
-                    attrs.update(row.props)
-                    attrs["sources"] = self._with_source(attrs["sources"], source)
-                    attrs["loaded_at"] = loaded_at
-                if label == "Company":
-                    self._index_flags(row.key, row.props)
-                result.written += 1
-            self._dirty = True
+            with self._lock.exclusive():
+                self._apply_nodes(label, valid, source)
+            result.written += len(valid)
         return result
 
-    def _index_flags(self, key: str, props: dict[str, Any]) -> None:
-        for flag, keys in self._flags.items():
-            if flag in props:
-                (keys.add if props[flag] else keys.discard)(key)
+    def _apply_nodes(self, label: str, rows: list[NodeRow], source: str) -> None:
+        keys, loaded_at = self._labels[label], now_utc()
+        for row in rows:
+            node = (label, row.key)
+            attrs = self._nodes.get(node)
+            if attrs is None:
+                self._g.add_node(node, **row.props, sources=(source,), loaded_at=loaded_at)
+                keys.add(row.key)
+            else:
+                attrs.update(row.props)
+                attrs["sources"] = self._with_source(attrs["sources"], source)
+                attrs["loaded_at"] = loaded_at
+            if label == "Company":
+                self._state.index_flags(row.key, row.props)
+        self._dirty = True
 
     def upsert_relationships(
         self,
@@ -274,43 +400,66 @@ class MemoryStore:
         start_type, end_type = node_type(start_label), node_type(end_label)
         result = WriteResult()
         for chunk in batches(rows, self.batch_size):
-            loaded_at = now_utc()
+            valid: list[RelRow] = []
             for index, raw in chunk:
                 try:
-                    row = rel_row(rtype, start_type, end_type, index, raw)
-                    u, v = (start_label, row.start), (end_label, row.end)
-                    if u not in self._nodes:
-                        raise BadRow(index, "from", f"no {start_label} with key {row.start!r}")
-                    if v not in self._nodes:
-                        raise BadRow(index, "to", f"no {end_label} with key {row.end!r}")
+                    valid.append(rel_row(rtype, start_type, end_type, index, raw))
                 except BadRow as exc:
                     result.rejects.append(Reject.of(exc))
-                    continue
-                attrs = self._succ[u].get(v, {}).get(rtype.type)
-                if attrs is None:
-                    self._g.add_edge(u, v, key=rtype.type, **row.props, sources=(source,),
-                                     loaded_at=loaded_at)
-                    self._rel_counts[rtype.type] += 1
-                else:
-                    attrs.update(row.props)
-                    attrs["sources"] = self._with_source(attrs["sources"], source)
-                    attrs["loaded_at"] = loaded_at
-                result.written += 1
-            self._dirty = True
+            with self._lock.exclusive():
+                written = self._apply_relationships(rtype.type, start_label, end_label, valid,
+                                                    source, result.rejects)
+            result.written += written
+        result.rejects.sort(key=lambda r: r.row)
         return result
 
-    def delete_all(self) -> None:
-        self._reset()
+    def _apply_relationships(self, rel: str, start_label: str, end_label: str,
+                             rows: list[RelRow], source: str, rejects: list[Reject]) -> int:
+        """Write the rows whose two ends exist; the others become rejects. Returns how many."""
+        written, loaded_at = 0, now_utc()
+        for row in rows:
+            u, v = (start_label, row.start), (end_label, row.end)
+            if u not in self._nodes:
+                rejects.append(Reject(row.index, "from",
+                                      f"no {start_label} with key {row.start!r}"))
+                continue
+            if v not in self._nodes:
+                rejects.append(Reject(row.index, "to", f"no {end_label} with key {row.end!r}"))
+                continue
+            attrs = self._succ[u].get(v, {}).get(rel)
+            if attrs is None:
+                self._g.add_edge(u, v, key=rel, **row.props, sources=(source,),
+                                 loaded_at=loaded_at)
+                self._rel_counts[rel] += 1
+            else:
+                attrs.update(row.props)
+                attrs["sources"] = self._with_source(attrs["sources"], source)
+                attrs["loaded_at"] = loaded_at
+            written += 1
         self._dirty = True
+        return written
+
+    def delete_all(self) -> None:
+        with self._lock.exclusive():
+            self._use(_State(), self._signature)
+            self._dirty = True
 
     # --- reads ------------------------------------------------------------------------------
+    # Each question first picks up another process's newer save, then runs under the shared
+    # lock; the private helpers below assume it is held.
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        self._refresh()
+        with self._lock.shared():
+            yield
 
     def counts(self) -> StoreCounts:
-        self._refresh()
-        return StoreCounts(
-            nodes={label: len(keys) for label, keys in self._labels.items()},
-            relationships=dict(sorted(self._rel_counts.items())),
-        )
+        with self._reading():
+            return StoreCounts(
+                nodes={label: len(keys) for label, keys in self._labels.items()},
+                relationships=dict(sorted(self._rel_counts.items())),
+            )
 
     def _out(self, node: Node, rel: str) -> Iterator[tuple[Node, dict[str, Any]]]:
         for other, by_type in self._succ[node].items():
@@ -381,20 +530,20 @@ class MemoryStore:
                               companies, tuple(reads), tuple(concerns))
 
     def readers(self, query: ReaderQuery) -> list[ReaderMatch]:
-        self._refresh()
         q = query.resolved()
-        matches = sorted(self._matches(q), key=match_order)
+        with self._reading():
+            matches = sorted(self._matches(q), key=match_order)
         return [sort_match(m) for m in matches[q.offset:q.offset + q.limit]]
 
     def reader_companies(self, query: ReaderQuery) -> list[CompanyMatch]:
-        self._refresh()
         q = query.resolved()
         people: dict[str, set[str]] = {}
         names: dict[str, str | None] = {}
-        for match in self._matches(q):
-            for job in match.companies:
-                people.setdefault(job.company_id, set()).add(match.person_id)
-                names[job.company_id] = job.name
+        with self._reading():
+            for match in self._matches(q):
+                for job in match.companies:
+                    people.setdefault(job.company_id, set()).add(match.person_id)
+                    names[job.company_id] = job.name
         ranked = sorted(people.items(), key=lambda item: (-len(item[1]), item[0]))
         return [
             CompanyMatch(company, names[company], len(ids), tuple(sorted(ids)[:SAMPLE_PEOPLE]))
@@ -402,13 +551,15 @@ class MemoryStore:
         ]
 
     def person_profile(self, person_id: str, *, as_of: datetime | None = None) -> PersonProfile:
-        self._refresh()
         moment = as_utc(as_of)
         key = person_key(person_id)
-        person = ("Person", key)
+        with self._reading():
+            return self._profile(("Person", key), moment)
+
+    def _profile(self, person: Node, moment: datetime) -> PersonProfile:
         attrs = self._nodes.get(person)
         if attrs is None:
-            raise NodeNotFound("Person", key)
+            raise NodeNotFound("Person", person[1])
         connections = {
             other
             for neighbours in (self._succ[person], self._pred[person])
@@ -427,5 +578,5 @@ class MemoryStore:
             for concern, _ in self._out(person, "RAISED")
             for k in (self._nodes[concern],)
         ]
-        return build_profile({"id": key, **attrs}, self._jobs(person), len(connections), reads,
-                             concerns, moment)
+        return build_profile({"id": person[1], **attrs}, self._jobs(person), len(connections),
+                             reads, concerns, moment)

@@ -7,6 +7,7 @@ followed by a re-run leaves one complete load, because every write is an upsert 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -21,19 +22,36 @@ from graph.store import GraphStore
 
 
 class RejectWriter:
-    """Rejected lines, as JSON Lines naming file, line, field and reason; created on first use."""
+    """Rejected lines, as JSON Lines naming file, line, field and reason; created on first use.
+
+    The file is named after the input and the moment of the load; it is created exclusively, with
+    a counter added when that name is taken (two inputs of the same name loaded in the same
+    instant), so one load never overwrites another's rejects."""
 
     def __init__(self, directory: Path, source_path: Path) -> None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        self.path = directory / f"{source_path.name}.{stamp}.rejects.jsonl"
+        self.directory = directory
+        self.stem = f"{source_path.name}.{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
+        self.path = directory / f"{self.stem}.rejects.jsonl"
         self.count = 0
         self._file: IO[str] | None = None
+
+    def _open(self) -> IO[str]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for attempt in itertools.count():
+            suffix = f"-{attempt}" if attempt else ""
+            path = self.directory / f"{self.stem}{suffix}.rejects.jsonl"
+            try:
+                file = path.open("x", encoding="utf-8")
+            except FileExistsError:
+                continue
+            self.path = path
+            return file
+        raise AssertionError("unreachable")
 
     def add(self, file: str, line: int, field: str | None, reason: str,
             record: dict[str, Any] | None = None) -> None:
         if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("w", encoding="utf-8")
+            self._file = self._open()
         entry = {"file": file, "line": line, "field": field, "reason": reason, "record": record}
         self._file.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.count += 1

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +39,8 @@ app.add_typer(query_app, name="query")
 out = Console()
 err = Console(stderr=True)
 
-DEMO_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "graph.jsonl"
+# Package data (pyproject.toml), so `relgraph demo` works from any install, not only a checkout.
+DEMO_FILE = resources.files("api").joinpath("demo", "graph.jsonl")
 DEMO_AS_OF = "2026-11-01T00:00:00Z"
 _DURATION = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 
@@ -286,9 +288,9 @@ def query_profile(
 def demo() -> None:
     """Load the demo graph into the configured store and ask it the standard questions."""
     settings = get_settings()
-    with opened_store() as store:
+    with opened_store() as store, resources.as_file(DEMO_FILE) as demo_file:
         store.migrate()
-        summary = load_graph_file(store, DEMO_FILE, rejects_dir=settings.rejects_dir,
+        summary = load_graph_file(store, demo_file, rejects_dir=settings.rejects_dir,
                                   batch_size=settings.batch_size, source="demo")
         _print_summary(summary)
         q = ReaderQuery(read_topic="crm", concern_topic="churn", read_window=timedelta(days=90),

@@ -14,7 +14,7 @@ from graph.memory_store import MemoryStore
 from graph.store import GraphStore
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "fixtures" / "demo" / "graph.jsonl"
+DEMO = ROOT / "api" / "demo" / "graph.jsonl"
 
 
 def neo4j_required() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,21 +19,32 @@ from graph.neo4j_store import (
     reader_cypher,
     reader_params,
     rel_upsert_cypher,
+    row_params,
 )
-from graph.schema import NODE_TYPES, REL_TYPES, cypher_name
+from graph.schema import NODE_TYPES, REL_TYPES, PropType, cypher_name
 
 NASTY = "x'}) MATCH (n) DETACH DELETE n //"
 
 
-def test_reader_question_takes_every_value_as_a_parameter() -> None:
-    q = ReaderQuery(read_topic=NASTY, concern_topic=NASTY, person="a@b.com",
-                    content_kind="webinar").resolved()
-    for tail in (READERS_TAIL, COMPANIES_TAIL):
-        cypher = reader_cypher(q, tail)
-        assert "DETACH" not in cypher and "a@b.com" not in cypher
-        used = set(re.findall(r"\$(\w+)", cypher))
-        assert used <= set(reader_params(q)), used - set(reader_params(q))
-    assert reader_params(q)["read_topic"] == "x-match-n-detach-delete-n"
+@pytest.mark.parametrize("tail", [READERS_TAIL, COMPANIES_TAIL], ids=["readers", "companies"])
+@pytest.mark.parametrize("person", [None, "a@b.com"], ids=["team", "person"])
+def test_reader_question_takes_every_value_as_a_parameter(tail: str, person: str | None) -> None:
+    """Two questions that differ in every user value must send the same Cypher text: then no
+    value can be in it. And every $name the text uses must be among the parameters sent."""
+    nasty = ReaderQuery(read_topic=NASTY, concern_topic=NASTY + " churn",
+                        person=None if person is None else "crm:Bobby'}) DETACH DELETE n //",
+                        content_kind="webinar", limit=7, offset=3).resolved()
+    plain = ReaderQuery(read_topic="crm", concern_topic="churn", person=person).resolved()
+    cypher = reader_cypher(nasty, tail)
+    assert cypher == reader_cypher(plain, tail)
+    for value in (nasty.read_topic, nasty.concern_topic, nasty.person):
+        if value is not None:
+            assert value.lower() not in cypher.lower()
+    used = set(re.findall(r"\$(\w+)", cypher))
+    assert used and used <= set(reader_params(nasty)), used - set(reader_params(nasty))
+    params = reader_params(nasty)
+    assert (params["read_topic"], params["offset"], params["limit"]) == (
+        "x-match-n-detach-delete-n", 3, 7)
 
 
 def test_team_and_person_questions_differ_only_in_the_seed_clause() -> None:
@@ -60,14 +72,30 @@ def test_relationship_upserts_merge_between_matched_ends(rel: str) -> None:
     assert "WHERE a IS NULL OR b IS NULL" in missing_ends_cypher(start, end)
 
 
-@pytest.mark.parametrize("rel", sorted(REL_TYPES))
-def test_date_times_are_converted_in_cypher(rel: str) -> None:
-    start, end = REL_TYPES[rel].ends[0]
-    cypher = rel_upsert_cypher(rel, start, end)
-    for prop in REL_TYPES[rel].props:
-        if prop.type == "datetime":
-            name = prop.name
-            assert f"r.{name} = coalesce(datetime(row.dt.{name}), r.{name})" in cypher
+DATETIME_PROPS = sorted(
+    [("node", label, p.name) for label, t in NODE_TYPES.items() for p in t.props
+     if p.type is PropType.DATETIME]
+    + [("rel", rel, p.name) for rel, t in REL_TYPES.items() for p in t.props
+       if p.type is PropType.DATETIME]
+)
+
+
+def test_the_schema_has_the_date_times_the_questions_filter_on() -> None:
+    assert {("rel", "READ", "first_at"), ("rel", "WORKS_AT", "until"),
+            ("node", "Concern", "at")} <= set(DATETIME_PROPS)
+
+
+@pytest.mark.parametrize(("kind", "owner", "name"), DATETIME_PROPS)
+def test_date_times_travel_as_text_and_are_converted_in_cypher(kind: str, owner: str,
+                                                               name: str) -> None:
+    if kind == "node":
+        cypher, v = node_upsert_cypher(owner), "n"
+    else:
+        cypher, v = rel_upsert_cypher(owner, *REL_TYPES[owner].ends[0]), "r"
+    assert f"SET {v}.{name} = coalesce(datetime(row.dt.{name}), {v}.{name})" in cypher
+    moment = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+    plain, times = row_params({name: moment, "title": "CTO"})
+    assert (plain, times) == ({"title": "CTO"}, {name: "2026-05-01T12:30:00+00:00"})
 
 
 @pytest.mark.parametrize("name", ["Person`) DETACH DELETE n //", "person", "Nope", "", "`"])

@@ -18,8 +18,9 @@ if [ -z "${RELGRAPH_TEST_NEO4J_URI:-}" ]; then
     if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
         export NEO4J_LOCAL_PORT="${NEO4J_TEST_PORT:-17687}"
         export NEO4J_LOCAL_PASSWORD="relgraph-test"
-        scripts/neo4j-local start
+        # The trap first: a start that fails half-way or is interrupted still stops the server.
         trap 'scripts/neo4j-local stop' EXIT
+        scripts/neo4j-local start
         export RELGRAPH_TEST_NEO4J_URI="bolt://127.0.0.1:$NEO4J_LOCAL_PORT"
         export RELGRAPH_TEST_NEO4J_PASSWORD="$NEO4J_LOCAL_PASSWORD"
         export RELGRAPH_REQUIRE_NEO4J=1

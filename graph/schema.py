@@ -70,6 +70,10 @@ CONTENT_KINDS = frozenset(
      "ebook", "blog_post"}
 )
 CONCERN_CHANNELS = frozenset({"ticket", "call", "survey", "social", "email", "chat", "meeting"})
+TRIGGER_TYPES = frozenset(
+    {"funding_round", "leadership_change", "acquisition", "hiring_surge", "ipo", "expansion",
+     "product_launch", "layoffs", "partnership"}
+)
 
 S, INT, F, B, DT, SL, J = (PropType.STR, PropType.INT, PropType.FLOAT, PropType.BOOL,
                          PropType.DATETIME, PropType.STR_LIST, PropType.JSON)
@@ -79,15 +83,20 @@ NODE_TYPES: dict[str, NodeType] = {
     for n in (
         NodeType("Person", keys.person_key, (
             Prop("name", S), Prop("email", S), Prop("title", S), Prop("location", S),
-            Prop("linkedin_url", S),
+            Prop("linkedin_url", S), Prop("phone", S),
         )),
         NodeType("Company", keys.company_key, (
             Prop("name", S), Prop("domain", S), Prop("industry", S), Prop("size", INT, min=0),
+            Prop("website", S), Prop("country", S),
             *(Prop(flag, B) for flag in COMPANY_FLAGS),
         ), indexed=("own",)),
         NodeType("Customer", keys.plain_key, (
-            Prop("plan", S), Prop("mrr", F, min=0), Prop("started", DT), Prop("renews", DT),
+            Prop("name", S), Prop("plan", S), Prop("mrr", F, min=0), Prop("currency", S),
+            Prop("started", DT), Prop("renews", DT),
             Prop("status", S, choices=frozenset({"trial", "active", "paused", "churned"})),
+            Prop("contract", S), Prop("tenure_months", F, min=0), Prop("churned", B),
+            Prop("churned_at", DT), Prop("orders", INT, min=0), Prop("total_spent", F, min=0),
+            Prop("last_order_at", DT), Prop("attributes", J),
         )),
         NodeType("Content", keys.canonical_url, (
             Prop("title", S), Prop("kind", S, choices=CONTENT_KINDS), Prop("published_at", DT),
@@ -96,14 +105,16 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType("Topic", keys.slugify, (Prop("name", S), Prop("synonyms", SL))),
         NodeType("Concern", keys.plain_key, (
             Prop("text", S, required=True), Prop("channel", S, choices=CONCERN_CHANNELS),
-            Prop("at", DT, required=True),
+            Prop("at", DT, required=True), Prop("subject", S), Prop("status", S),
+            Prop("url", S),
         ), indexed=("at",)),
         NodeType("Event", keys.plain_key, (
             Prop("type", S, required=True), Prop("at", DT, required=True), Prop("properties", J),
         ), indexed=("at",)),
         NodeType("Trigger", keys.plain_key, (
-            Prop("type", S, required=True), Prop("at", DT, required=True), Prop("details", S),
-            Prop("source_url", S),
+            Prop("type", S, required=True, choices=TRIGGER_TYPES), Prop("at", DT, required=True),
+            Prop("details", S), Prop("source_url", S), Prop("headline", S),
+            Prop("amount", F, min=0), Prop("currency", S), Prop("round", S),
         ), indexed=("at",)),
         NodeType("Source", keys.canonical_url, (
             Prop("name", S), Prop("kind", S, choices=frozenset({"pontificator", "vendor", "own"})),
@@ -122,13 +133,14 @@ REL_TYPES: dict[str, RelType] = {
         RelType("WORKS_AT", (("Person", "Company"),),
                 (Prop("title", S), Prop("since", DT), Prop("until", DT))),
         RelType("KNOWS", (("Person", "Person"),),
-                (Prop("source", S), Prop("since", DT), Prop("strength", F, min=0, max=1)),
-                undirected=True),
+                (Prop("source", S), Prop("since", DT), Prop("strength", F, min=0, max=1),
+                 Prop("emails", INT, min=0), Prop("meetings", INT, min=0),
+                 Prop("reciprocal", B), Prop("last_interaction", DT))),
         RelType("READ", (("Person", "Content"),),
                 (Prop("first_at", DT, required=True), Prop("last_at", DT, required=True),
                  Prop("count", INT, min=1), Prop("channel", S))),
         RelType("ABOUT", (("Content", "Topic"), ("Concern", "Topic"), ("Trigger", "Topic")),
-                (Prop("weight", F, min=0, max=1),)),
+                (Prop("weight", F, min=0, max=1), Prop("matched", S))),
         RelType("RAISED", (("Person", "Concern"),)),
         RelType("PERFORMED", (("Person", "Event"),)),
         RelType("FOR_ACCOUNT", (("Event", "Customer"),)),

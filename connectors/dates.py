@@ -1,0 +1,97 @@
+"""Dates and times as exports write them, read into aware UTC datetimes.
+
+Exports write times in many shapes: ISO 8601 with or without a zone, `15 Mar 2023` (LinkedIn),
+`03/15/2023 10:02 AM` (US CRMs), `2024-01-05 12:34:56 -0500` (Shopify), epoch milliseconds.
+A time without a zone is read in the load's `--timezone` (default UTC) and counted, so the load
+summary can say so; a time with a zone keeps it. Every result is converted to UTC.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> clock = TimeReader(ZoneInfo("Europe/Paris"))
+    >>> clock.parse("2026-03-15 10:00").isoformat()
+    '2026-03-15T09:00:00+00:00'
+    >>> clock.parse("15 Mar 2023").isoformat()
+    '2023-03-14T23:00:00+00:00'
+    >>> clock.parse("2026-03-15T10:00:00Z").isoformat(), clock.naive
+    ('2026-03-15T10:00:00+00:00', 2)
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil import parser as dateutil_parser
+
+# Tried first, in order: exact and fast. dateutil handles the long tail.
+_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d %b %Y",  # LinkedIn: 15 Mar 2023
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%Y-%m-%d %H:%M:%S %z",  # Shopify: 2024-01-05 12:34:56 -0500
+    "%m/%d/%Y %I:%M %p",  # US CRMs: 03/15/2023 10:02 AM
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+)
+_EPOCH = re.compile(r"^\d{9,13}(\.\d+)?$")
+_EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """An IANA zone by name (`--timezone`); a clear ValueError for an unknown one."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name like Europe/Paris") from None
+
+
+class TimeReader:
+    """Parses times for one load: naive ones in `tz`, counting how many were naive."""
+
+    def __init__(self, tz: ZoneInfo | None = None, *, dayfirst: bool = False) -> None:
+        self.tz = tz or ZoneInfo("UTC")
+        self.dayfirst = dayfirst
+        self.naive = 0  # how many times had no zone and were read in `tz`
+
+    def parse(self, text: str | None) -> datetime:
+        """An aware UTC datetime; ValueError naming the text when it is not a date."""
+        raw = (text or "").strip()
+        if not raw:
+            raise ValueError("no date given")
+        if _EPOCH.match(raw):
+            seconds = float(raw) / (1000 if len(raw.split(".")[0]) > 10 else 1)
+            return datetime.fromtimestamp(seconds, UTC)
+        parsed = self._parse(raw)
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            self.naive += 1
+            parsed = parsed.replace(tzinfo=self.tz)
+        result = parsed.astimezone(UTC)
+        if result < _EARLIEST:
+            raise ValueError(f"{raw!r} is before 1970: not a plausible date here")
+        return result
+
+    def parse_or_none(self, text: str | None) -> datetime | None:
+        """None for an empty cell; ValueError for a cell that is not a date."""
+        if text is None or not str(text).strip():
+            return None
+        return self.parse(text)
+
+    def _parse(self, raw: str) -> datetime:
+        iso = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
+        try:
+            return datetime.fromisoformat(iso)
+        except ValueError:
+            pass
+        for fmt in _FORMATS:
+            try:
+                return datetime.strptime(raw, fmt)
+            except ValueError:
+                continue
+        try:
+            return dateutil_parser.parse(raw, dayfirst=self.dayfirst)
+        except (ValueError, OverflowError, TypeError):
+            raise ValueError(f"not a date: {raw!r}") from None

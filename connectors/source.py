@@ -1,0 +1,99 @@
+"""The contract between a reader and the load pipeline, and the registry of SOURCE names.
+
+A reader is a function `read(path, ctx) -> Iterator[ReadItem]`: lazy (a file of any size
+streams), yielding `connectors.records` records and `BadLine`s for rows it cannot read. It raises
+only for a problem with the whole file (`MissingColumns`, `UnreadableFile`, a missing option),
+and does so before yielding anything, so nothing loads. Each reader module declares
+`SOURCE = Source(...)`; `SOURCES` below maps the names users type to those modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from connectors.dates import TimeReader
+from connectors.errors import ConnectorError
+from connectors.records import PersonRef, ReadItem
+
+
+class MissingOption(ConnectorError, ValueError):
+    """A reader needs an option the command line did not give (`--owner`, `--mapping` …)."""
+
+
+@dataclass
+class ReadContext:
+    """What a load tells its reader, and what the reader tells the load summary."""
+
+    source: str  # the SOURCE name, e.g. "linkedin"
+    clock: TimeReader = field(default_factory=TimeReader)  # --timezone; counts naive times
+    owner: PersonRef | None = None  # --owner: whose export this is (LinkedIn connections)
+    observed_at: datetime | None = None  # --observed-at: the moment a snapshot export describes
+    mapping: dict[str, Any] | None = None  # --mapping TOML, parsed
+    team: frozenset[str] = frozenset()  # normalised e-mails of our team (people at own companies)
+    notes: list[str] = field(default_factory=list)  # lines for the summary
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def need_owner(self) -> PersonRef:
+        if self.owner is None:
+            raise MissingOption(f"`relgraph load {self.source}` needs --owner EMAIL: whose "
+                                "export is this?")
+        return self.owner
+
+    def need_mapping(self) -> dict[str, Any]:
+        if self.mapping is None:
+            raise MissingOption(f"`relgraph load {self.source}` needs --mapping FILE (TOML)")
+        return self.mapping
+
+
+Reader = Callable[[Path, ReadContext], Iterator[ReadItem]]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    name: str
+    read: Reader
+    summary: str  # one line for --help and the README table
+    needs_owner: bool = False
+    needs_mapping: bool = False
+    snapshot: bool = False  # describes the world at one moment (observed_at applies)
+
+
+# SOURCE name -> module defining `SOURCE`. Imported lazily: `relgraph --help` stays fast.
+SOURCES: dict[str, str] = {
+    "graph": "connectors.graph_jsonl",
+    "linkedin": "connectors.linkedin",
+    "hubspot": "connectors.hubspot",
+    "salesforce": "connectors.salesforce",
+    "csv": "connectors.mapped_csv",
+    "segment": "connectors.segment",
+    "shopify": "connectors.shopify",
+    "transactions": "connectors.transactions",
+    "zendesk": "connectors.zendesk",
+    "notes": "connectors.notes",
+    "catalog": "connectors.catalog",
+    "feed": "connectors.feed",
+    "clicks": "connectors.clicks",
+    "funding": "connectors.funding",
+    "news": "connectors.news",
+    "competitors": "connectors.competitors",
+    "mbox": "connectors.mbox",
+    "ics": "connectors.ics",
+}
+
+
+def source(name: str) -> Source:
+    try:
+        module = SOURCES[name]
+    except KeyError:
+        raise ConnectorError(
+            f"unknown source {name!r}; one of {', '.join(sorted(SOURCES))}") from None
+    found: Source = importlib.import_module(module).SOURCE
+    return found

@@ -6,16 +6,30 @@
 'bbc.co.uk'
 >>> canonical_url("HTTPS://Example.com:443/a?utm_source=x&b=1#top")
 'https://example.com/a?b=1'
+>>> canonical_url("http://xn--bcher-kva.de/a/./b/../%7euser?z=1&a=2")
+'http://bücher.de/a/~user?a=2&z=1'
+
+International domain names have ONE key form everywhere (e-mail domains, company keys and URL
+hosts): the Unicode form (IDNA 2008 U-labels after UTS #46 mapping, e.g. "bücher.de", never
+"xn--bcher-kva.de"). It is what `email-validator` returns as an address's normalised domain, it is
+readable where keys are shown (CLI, API, reports) like the Unicode local parts and slugs beside
+it, and it converts losslessly to the ASCII form (`idna.encode`) where a wire protocol needs it;
+HTTP clients do that conversion themselves when a canonical URL is fetched.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
 import unicodedata
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
+import idna
+from email_validator import EmailNotValidError, validate_email
 from publicsuffixlist import PublicSuffixList
+from w3lib.url import canonicalize_url
 
 # Mail providers that ignore "+tag" in the local part. Company domains are left alone: whether
 # they fold plus-addressing is their mail server's business, and guessing would merge people.
@@ -44,9 +58,12 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Loads name the same people, companies and URLs over and over (every READ names its person and
 # its content): caching the normalisers makes relationship rows about 2x cheaper to validate.
 _CACHE = 1 << 17
+# A rough shape, only to tell an e-mail from a `source:id` or a name: normalise_email validates.
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG_STRIP = re.compile(r"[^\w]+")
 _OTHER_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)")  # mailto:, tel: … (not host:port)
+# A domain written bare: "acme.io", "bücher.de", "example.xn--p1ai", "example.рф" (lower-cased).
+_DOMAIN_LIKE = re.compile(r"[\w.-]+\.(?:[^\W\d_]{2,}|xn--[a-z0-9-]+)\.?")
 
 
 @lru_cache(maxsize=1)
@@ -59,39 +76,93 @@ def looks_like_email(text: str) -> bool:
     return bool(_EMAIL_RE.match(text.strip()))
 
 
+def _not_an_email(text: str, why: object) -> ValueError:
+    return ValueError(f"not an e-mail address: {text!r} ({why})")
+
+
 @lru_cache(maxsize=_CACHE)
 def normalise_email(text: str) -> str:
-    """Trim, NFC-normalise, lower-case; fold plus-addressing (and Gmail dots) where it applies."""
-    email = unicodedata.normalize("NFC", text).strip().lower()
-    if not _EMAIL_RE.match(email):
-        raise ValueError(f"not an e-mail address: {text!r}")
-    local, _, domain = email.rpartition("@")
-    domain = domain.rstrip(".")
+    """Validate, NFC-normalise, lower-case; fold plus-addressing (and Gmail dots) where it applies.
+
+    Syntax and IDNA are checked by `email-validator` (dot-atom local parts, Unicode allowed;
+    quoted local parts, IP literals and display names refused), with deliverability checks off:
+    nothing touches the network or DNS. The domain comes back in its Unicode form (see the module
+    docstring). Local parts are compared case-insensitively, as the providers we meet do.
+    """
+    email = unicodedata.normalize("NFC", text).strip()
+    if email.endswith("."):  # a fully qualified domain ("acme.com.") is the same domain
+        email = email[:-1]
+    try:
+        valid = validate_email(
+            email, check_deliverability=False, allow_smtputf8=True, allow_empty_local=False,
+            allow_quoted_local=False, allow_domain_literal=False, allow_display_name=False,
+            globally_deliverable=True, test_environment=False,
+        )
+    except EmailNotValidError as exc:
+        raise _not_an_email(text, exc) from None
+    if len(valid.ascii_domain.rpartition(".")[2]) < 2:  # email-validator lets "a@b.c" through
+        raise _not_an_email(text, "there is no one-letter top-level domain")
+    local = unicodedata.normalize("NFC", valid.local_part.lower())
+    domain = valid.domain
     if domain == "googlemail.com":
         domain = "gmail.com"
     if domain in _PLUS_FOLDING:
         local = local.split("+", 1)[0]
     if domain == "gmail.com":
         local = local.replace(".", "")
-    if not local:
-        raise ValueError(f"not an e-mail address: {text!r}")
+    if not local or local.endswith("."):  # "+x@gmail.com", "a.+x@outlook.com"
+        raise _not_an_email(text, "no valid mailbox is left once the +tag is dropped")
     return f"{local}@{domain}"
 
 
+def _u_label(label: str) -> str:
+    if label.isascii() and not label.startswith("xn--"):
+        return label
+    try:
+        return idna.ulabel(label)  # "xn--bcher-kva" -> "bücher"; checks a Unicode label
+    except (idna.IDNAError, UnicodeError):
+        return label  # not valid IDNA 2008 (an emoji, a bad xn-- label): kept as written
+
+
+@lru_cache(maxsize=_CACHE)
+def _domain_name(host: str) -> str:
+    """A host name in its one key form: UTS #46-mapped (lower case), U-labels, no trailing dot."""
+    host = unicodedata.normalize("NFC", host).strip().lower()
+    if not host.isascii() or "xn--" in host:  # plain ASCII needs (and gets) nothing more
+        with contextlib.suppress(idna.IDNAError):  # unmappable: the labels are checked below
+            host = idna.uts46_remap(host, std3_rules=False, transitional=False)
+        host = ".".join(_u_label(label) for label in host.split("."))
+    return host.rstrip(".")
+
+
+def _ip_host(host: str) -> str | None:
+    """An IP address as written in keys (IPv4 dotted, IPv6 compressed, unbracketed), else None."""
+    if ":" not in host and not host[:1].isdigit():
+        return None  # a name: skip the (slow, raising) parse
+    try:
+        return ipaddress.ip_address(host).compressed
+    except ValueError:
+        return None
+
+
 def _host_of(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).strip().lower()
+    original = text
+    text = unicodedata.normalize("NFC", text).strip()
     if "@" in text and "/" not in text:
         text = text.rpartition("@")[2]
     if "://" not in text:
         text = "//" + text
-    host = urlsplit(text).hostname or ""
-    return host.rstrip(".")
+    try:
+        host = urlsplit(text).hostname or ""
+    except ValueError:
+        raise ValueError(f"no host name in {original!r}") from None
+    return host if ":" in host else _domain_name(host)  # ":": an IPv6 address
 
 
 def registrable_domain(text: str) -> str | None:
     """Registrable domain of a URL, host or e-mail; None for free-mail, IPs and bare suffixes."""
     host = _host_of(text)
-    if not host or host.replace(".", "").isdigit():
+    if not host or ":" in host or host.replace(".", "").isdigit():
         return None
     domain = _psl().privatesuffix(host)
     if domain is None or domain in FREE_MAIL_DOMAINS:
@@ -109,26 +180,71 @@ def slugify(text: str) -> str:
     return slug
 
 
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4 on an absolute path: "/a/./b/../c" -> "/a/c", "/a/b/.." -> "/a/"."""
+    if not path.startswith("/") or "/." not in path:
+        return path
+    segments = path[1:].split("/")
+    out: list[str] = []
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if segment == "..":
+            if out:
+                out.pop()
+            if last:
+                out.append("")  # "/a/b/.." ends in a directory: "/a/"
+        elif segment == ".":
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/" + "/".join(out)
+
+
+def _is_tracking(encoded_name: str) -> bool:
+    name = unquote_plus(encoded_name).lower()
+    return name.startswith("utm_") or name in TRACKING_PARAMS
+
+
 @lru_cache(maxsize=_CACHE)
 def canonical_url(text: str) -> str:
-    """Scheme and host lower-cased, default port, fragment and tracking parameters dropped."""
+    """One key per web page: an http(s) URL in a single canonical spelling.
+
+    Ours: only http and https (a bare "host/path" gets https://); scheme and host lower-cased, the
+    host in its Unicode form (IDN) or as an IP address (IPv6 bracketed and compressed); default
+    port, user info and fragment dropped; tracking parameters (utm_*, TRACKING_PARAMS) dropped.
+    w3lib's canonicalize_url: the path and query percent-encoded as UTF-8 with upper-case escapes
+    and unreserved characters unescaped ("%7e" -> "~"), query parameters sorted by name then
+    value, blank values kept ("?a" and "?a=" are both "a="), an empty path made "/". Dot segments
+    are resolved here (w3lib only started doing it in 2.5, and keys must not move with it).
+    """
+    # No NFC here but in the host: "cafe\u0301" and "café" are different paths to a server.
     raw = text.strip()
     if "://" not in raw and _OTHER_SCHEME.match(raw):
         raise ValueError(f"not a web URL: {text!r}")
-    parts = urlsplit(raw if "://" in raw else "https://" + raw)
+    try:
+        parts = urlsplit(raw if "://" in raw else "https://" + raw)
+        hostname, port = parts.hostname, parts.port
+    except ValueError:  # a bad port, unbalanced brackets
+        raise ValueError(f"not a web URL: {text!r}") from None
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
+    if scheme not in ("http", "https") or not hostname:
         raise ValueError(f"not a web URL: {text!r}")
-    host = parts.hostname.lower().rstrip(".")
-    port = parts.port
+    ip = _ip_host(hostname)
+    if ip is not None:
+        host = f"[{ip}]" if ":" in ip else ip
+    elif ":" in hostname:
+        raise ValueError(f"not a web URL (bad IPv6 address): {text!r}")
+    else:
+        host = _domain_name(hostname)
+    if not host:
+        raise ValueError(f"not a web URL: {text!r}")
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
-    ]
-    path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+    # w3lib sees only the path and the query: host, port and user info are settled above.
+    path_query = canonicalize_url(urlunsplit(("http", "h", parts.path, parts.query, "")))
+    path, _, query = path_query.removeprefix("http://h").partition("?")
+    query = "&".join(p for p in query.split("&") if p and not _is_tracking(p.partition("=")[0]))
+    return urlunsplit((scheme, netloc, _remove_dot_segments(path) or "/", query, ""))
 
 
 @lru_cache(maxsize=_CACHE)
@@ -136,7 +252,12 @@ def person_key(text: str) -> str:
     """A normalised e-mail, or `source:external_id` kept as given (ids can be case-sensitive)."""
     text = text.strip()
     if looks_like_email(text):
-        return normalise_email(text)
+        try:
+            return normalise_email(text)
+        except ValueError:
+            if ":" not in text.partition("@")[0]:
+                raise
+            # "crm:jane@acme.com" is an id that happens to hold an e-mail: read on.
     source, sep, external = text.partition(":")
     if not sep or not source.strip() or not external.strip():
         raise ValueError(f"a person key is an e-mail or 'source:external_id', got {text!r}")
@@ -147,11 +268,10 @@ def person_key(text: str) -> str:
 def company_key(text: str) -> str:
     """The registrable domain of a domain, URL or company e-mail; else a slug of the name."""
     text = text.strip()
-    domain_like = re.fullmatch(r"[\w.-]+\.[a-z]{2,}", text.lower())
-    if looks_like_email(text) or "://" in text or domain_like:
+    if looks_like_email(text) or "://" in text or _DOMAIN_LIKE.fullmatch(text.lower()):
         domain = registrable_domain(text)
         if domain is None:
-            raise ValueError(f"{text!r} is a free-mail or public domain, not a company")
+            raise ValueError(f"{text!r} is a free-mail or public domain or an IP, not a company")
         return domain
     return slugify(text)
 

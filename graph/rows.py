@@ -2,23 +2,29 @@
 
 A row is a mapping. Node rows carry the natural key under "id"; relationship rows carry the two
 endpoint keys under "from" and "to". Every other entry must be a declared property. Values are
-coerced to the declared type (ISO-8601 strings to aware UTC datetimes, numeric strings to numbers);
-None means "unknown" and is dropped, so it never overwrites a stored value.
+coerced to the declared type (ISO-8601 strings to aware UTC datetimes, numeric strings to numbers,
+whole numbers exactly, never through float); None means "unknown" and is dropped, so it never
+overwrites a stored value.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 
 from graph.errors import BadRow
 from graph.schema import KEY, PROVENANCE, NodeType, Prop, PropType, RelType
 
+# ASCII digits only ("\d" would take other scripts' digits, which int() also reads).
+_WHOLE_TEXT = re.compile(r"([+-]?[0-9]+)(?:\.0+)?")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _BOOL_TEXT = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -56,6 +62,37 @@ def parse_datetime(value: object) -> datetime:
     return dt.astimezone(UTC)
 
 
+def _whole_number(value: object) -> int:
+    """An exact int: never through float, which rounds above 2**53 ("9007199254740993").
+
+    Accepted: ints, integral floats and Decimals (12.0), and text that is a decimal integer with
+    an optional all-zero fraction ("12", "-3", "+7", "12.0"). Refused: booleans, fractions
+    ("1.5"), exponents ("1e3"), hex, "_" separators, inf and nan, and values outside the signed
+    64-bit range both stores can hold.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, got a boolean")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float | Decimal):
+        try:
+            number = int(value)
+        except (OverflowError, ValueError):  # inf, nan
+            raise ValueError(f"expected a whole number, got {value!r}") from None
+        if number != value:
+            raise ValueError(f"expected a whole number, got {value!r}")
+    elif isinstance(value, str):
+        match = _WHOLE_TEXT.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(f"expected a whole number (digits, optionally '.0'), got {value!r}")
+        number = int(match[1])
+    else:
+        raise ValueError(f"expected a whole number, got {type(value).__name__}")
+    if not _INT64_MIN <= number <= _INT64_MAX:
+        raise ValueError(f"{number} does not fit in a signed 64-bit integer")
+    return number
+
+
 def coerce(prop: Prop, value: object) -> Any:
     t = prop.type
     if t is PropType.STR:
@@ -63,15 +100,7 @@ def coerce(prop: Prop, value: object) -> Any:
             raise ValueError(f"expected text, got {type(value).__name__}")
         result: Any = str(value).strip()
     elif t is PropType.INT:
-        if isinstance(value, bool):
-            raise ValueError("expected a whole number, got a boolean")
-        try:
-            number = float(value) if isinstance(value, str) else value
-        except ValueError:
-            raise ValueError(f"expected a whole number, got {value!r}") from None
-        if not isinstance(number, int | float) or not float(number).is_integer():
-            raise ValueError(f"expected a whole number, got {value!r}")
-        result = int(number)
+        result = _whole_number(value)
     elif t is PropType.FLOAT:
         if isinstance(value, bool):
             raise ValueError("expected a number, got a boolean")

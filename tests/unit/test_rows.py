@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from graph.errors import BadRow
 from graph.rows import coerce, node_row, parse_datetime, rel_row
@@ -49,6 +52,59 @@ def test_coerce(prop: Prop, value: object, expected: object) -> None:
 def test_coerce_refuses(prop: Prop, value: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         coerce(prop, value)
+
+
+INT = Prop("n", PropType.INT)
+EXACT = 9007199254740993  # 2**53 + 1: the first integer a float cannot hold
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (str(EXACT), EXACT),  # through float() this became ...992
+        (EXACT, EXACT),
+        (f" {EXACT} ", EXACT),
+        ("-9223372036854775808", -(2**63)),
+        ("9223372036854775807", 2**63 - 1),
+        ("+7", 7),
+        ("-3", -3),
+        ("007", 7),
+        ("12.0", 12),
+        ("12.000", 12),
+        (f"{EXACT}.0", EXACT),
+        (12.0, 12),
+        (-0.0, 0),
+        (Decimal("12.00"), 12),
+        (Decimal(EXACT), EXACT),
+    ],
+)
+def test_coerce_int_is_exact(value: object, expected: int) -> None:
+    result = coerce(INT, value)
+    assert result == expected and type(result) is int
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1.5", "12.", ".0", "1e3", "1E3", "0x10", "1_000", "1,000", "nan", "inf", "", "-", "١٢",
+     "12.01", 12.5, float("nan"), float("inf"), Decimal("1.5"), Decimal("NaN"), [1], {"n": 1},
+     False, 2**63, -(2**63) - 1, str(2**63)],
+)
+def test_coerce_int_refuses(value: object) -> None:
+    with pytest.raises(ValueError, match="whole number|64-bit"):
+        coerce(INT, value)
+
+
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
+def test_coerce_int_round_trips_every_int64(n: int) -> None:
+    assert coerce(INT, n) == n
+    assert coerce(INT, str(n)) == n
+    assert coerce(INT, f"{n}.0") == n
+
+
+def test_coerce_int_keeps_bounds_exact() -> None:
+    bounded = Prop("n", PropType.INT, min=0, max=EXACT - 1)
+    with pytest.raises(ValueError, match="above the maximum"):
+        coerce(bounded, str(EXACT))
 
 
 def test_parse_datetime_keeps_aware_datetimes() -> None:

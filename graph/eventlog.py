@@ -1,0 +1,228 @@
+"""The event log: raw product events, append-only, in Parquet files under the data dir.
+
+Millions of page views and clicks do not belong in the graph as nodes. They are kept here, one
+row per event, de-duplicated by event id (a re-load adds nothing), and queried with DuckDB; the
+graph gets what relationships need (READ edges computed from these rows, the meaningful
+interactions as Event nodes). Both stores share this log, so both give the same answers.
+
+Layout: `<data dir>/events/part-<utc time>-<random>.parquet`, each file one appended batch, all
+with the columns of `SCHEMA`. A part appears only whole (written to a temp name, fsynced,
+renamed), so a load killed half way leaves whole parts only and its re-run adds exactly what is
+missing. The same layout in object storage is read by DuckDB or Spark unchanged
+(`read_parquet('s3://bucket/events/part-*.parquet')`).
+
+    >>> import tempfile, datetime as dt
+    >>> log = EventLog(Path(tempfile.mkdtemp()) / "events")
+    >>> e = LoggedEvent("m1", "login", dt.datetime(2026, 5, 1, tzinfo=dt.UTC), "ada@acme.com")
+    >>> log.append([e, e]).added, log.append([e]).added, log.count()
+    (1, 0, 1)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from graph.errors import GraphError
+
+SCHEMA = pa.schema([
+    ("id", pa.string()),
+    ("type", pa.string()),
+    ("at", pa.timestamp("us", tz="UTC")),
+    ("person", pa.string()),  # person key when known at load time
+    ("anonymous_id", pa.string()),  # pre-identification visitor id ("segment:<anonymousId>")
+    ("account", pa.string()),  # Customer key
+    ("url", pa.string()),  # canonical URL (page views, clicks)
+    ("properties", pa.string()),  # JSON object
+    ("source", pa.string()),
+    ("loaded_at", pa.timestamp("us", tz="UTC")),
+])
+_COLUMNS = [f.name for f in SCHEMA]
+
+
+class EventLogError(GraphError):
+    """The event log cannot be read or written (names the directory or file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    id: str
+    type: str
+    at: datetime
+    person: str | None = None
+    anonymous_id: str | None = None
+    account: str | None = None
+    url: str | None = None
+    properties: str = "{}"
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    added: int
+    duplicates: int  # already in the log, or repeated within the batch
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSpan:
+    """All reads of one URL by one person in the log: what a READ relationship says."""
+
+    person: str
+    url: str
+    first_at: datetime
+    last_at: datetime
+    count: int
+    channels: tuple[str, ...]
+
+
+# Event types that are reads, and the READ channel each one means.
+READ_CHANNELS = {"page_viewed": "web", "pricing_viewed": "web", "newsletter_click": "newsletter"}
+
+
+class EventLog:
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def _parts(self) -> list[str]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(str(p) for p in self.directory.glob("part-*.parquet"))
+
+    @contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            parts = self._parts()
+            if parts:
+                con.read_parquet(parts).create_view("events")
+            else:
+                con.register("events", SCHEMA.empty_table())
+            yield con
+        except duckdb.Error as exc:
+            raise EventLogError(f"event log {self.directory}: {exc}") from exc
+        finally:
+            con.close()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def append(self, events: Sequence[LoggedEvent]) -> AppendResult:
+        """Add the events whose ids are new, as one part file; returns how many were added."""
+        if not events:
+            return AppendResult(0, 0)
+        now = datetime.now(UTC)
+        batch = pa.table(
+            [pa.array([getattr(e, c) for e in events], type=SCHEMA.field(c).type)
+             for c in _COLUMNS[:-1]]
+            + [pa.array([now] * len(events), type=SCHEMA.field("loaded_at").type)],
+            schema=SCHEMA,
+        )
+        with self._locked(), self._connection() as con:
+            for orphan in self.directory.glob(".part-*.tmp"):  # of an append that was killed
+                orphan.unlink(missing_ok=True)
+            con.register("batch", batch)
+            con.execute("""
+                CREATE TEMP TABLE fresh AS
+                SELECT * FROM batch
+                WHERE id NOT IN (SELECT id FROM events)
+                QUALIFY row_number() OVER (PARTITION BY id ORDER BY "at") = 1""")
+            added = con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
+            if added:
+                stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+                final = self.directory / f"part-{stamp}-{secrets.token_hex(4)}.parquet"
+                tmp = self.directory / f".{final.name}.tmp"
+                try:
+                    con.table("fresh").write_parquet(str(tmp), compression="zstd")
+                    _fsync(tmp)
+                    os.replace(tmp, final)
+                    _fsync(self.directory)
+                finally:
+                    tmp.unlink(missing_ok=True)
+        return AppendResult(added, len(events) - added)
+
+    def count(self, type_: str | None = None) -> int:
+        with self._connection() as con:
+            if type_ is None:
+                rows = con.execute("SELECT count(*) FROM events").fetchall()
+            else:
+                rows = con.execute("SELECT count(*) FROM events WHERE type = $t",
+                                   {"t": type_}).fetchall()
+        return int(rows[0][0])
+
+    def read_spans(self, persons: Iterable[str],
+                   anonymous: dict[str, str] | None = None) -> list[ReadSpan]:
+        """Every (person, URL) read span of these people, counting their anonymous visits
+        (`anonymous` maps a stitched anonymous id to its person)."""
+        people = sorted(set(persons))
+        if not people:
+            return []
+        aliases = pa.table({"anonymous_id": list((anonymous or {}).keys()),
+                            "person": list((anonymous or {}).values())},
+                           schema=pa.schema([("anonymous_id", pa.string()),
+                                             ("person", pa.string())]))
+        wanted = pa.table({"person": people})
+        channels = pa.table({"type": list(READ_CHANNELS), "channel": list(READ_CHANNELS.values())})
+        with self._connection() as con:
+            con.register("aliases", aliases)
+            con.register("wanted", wanted)
+            con.register("channels", channels)
+            rows = con.execute("""
+                SELECT coalesce(e.person, a.person) AS who, e.url, min(e."at"), max(e."at"),
+                       count(*), list(DISTINCT c.channel ORDER BY c.channel)
+                FROM events e
+                JOIN channels c USING (type)
+                LEFT JOIN aliases a ON e.person IS NULL AND a.anonymous_id = e.anonymous_id
+                WHERE e.url IS NOT NULL
+                  AND coalesce(e.person, a.person) IN (SELECT person FROM wanted)
+                GROUP BY ALL
+                ORDER BY who, e.url""").fetchall()
+        return [ReadSpan(r[0], r[1], _utc(r[2]), _utc(r[3]), int(r[4]), tuple(r[5]))
+                for r in rows]
+
+    def first_of(self, type_: str, persons: Iterable[str]) -> dict[str, datetime]:
+        """The earliest event of `type_` per person (e.g. each person's first login)."""
+        people = sorted(set(persons))
+        if not people:
+            return {}
+        with self._connection() as con:
+            con.register("wanted", pa.table({"person": people}))
+            rows = con.execute("""
+                SELECT person, min("at") FROM events
+                WHERE type = $t AND person IN (SELECT person FROM wanted)
+                GROUP BY person""", {"t": type_}).fetchall()
+        return {r[0]: _utc(r[1]) for r in rows}
+
+    def sql(self, query: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a read-only query over the `events` view (analytics, tests)."""
+        with self._connection() as con:
+            return con.execute(query, params or {}).fetchall()
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

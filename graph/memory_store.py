@@ -35,6 +35,7 @@ from typing import Any, BinaryIO
 import networkx as nx
 
 from graph.errors import BadRow, NodeNotFound, SnapshotConflict, SnapshotError
+from graph.merging import ObservedJob, job_dates, merged_props
 from graph.model import (
     SAMPLE_PEOPLE,
     CompanyMatch,
@@ -56,8 +57,8 @@ from graph.model import (
     read_overlaps,
     sort_match,
 )
-from graph.rows import NodeRow, RelRow, batches, node_row, rel_row
-from graph.schema import COMPANY_FLAGS, NODE_TYPES, node_type, rel_ends, rel_type
+from graph.rows import NodeRow, RelRow, batches, newer_wins, node_row, rel_row
+from graph.schema import COMPANY_FLAGS, NODE_TYPES, REL_TYPES, node_type, rel_ends, rel_type
 from graph.settings import StoreKind
 
 # The one format marker. Bump FORMAT whenever what is pickled changes shape; a snapshot of any
@@ -139,6 +140,9 @@ class _State:
     flags: dict[str, set[str]] = field(
         default_factory=lambda: {flag: set() for flag in COMPANY_FLAGS})
     rel_counts: Counter[str] = field(default_factory=Counter)
+    # label -> {folded key: the key it was folded into} (see merge_nodes)
+    aliases: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {label: {} for label in NODE_TYPES})
 
     @classmethod
     def derived_from(cls, graph: nx.MultiDiGraph) -> _State:
@@ -149,6 +153,8 @@ class _State:
             state.labels[label].add(key)
             if label == "Company":
                 state.index_flags(key, attrs)
+            for alias in attrs.get("aliases") or ():
+                state.aliases[label][alias] = key
         state.rel_counts.update(rel for _, _, rel in graph.edges(keys=True))
         return state
 
@@ -376,14 +382,15 @@ class MemoryStore:
             node = (label, row.key)
             attrs = self._nodes.get(node)
             if attrs is None:
-                self._g.add_node(node, **row.props, sources=(source,), loaded_at=loaded_at)
+                self._g.add_node(node, sources=(source,), loaded_at=loaded_at)
+                attrs = self._nodes[node]
                 keys.add(row.key)
             else:
-                attrs.update(row.props)
                 attrs["sources"] = self._with_source(attrs["sources"], source)
                 attrs["loaded_at"] = loaded_at
+            newer_wins(attrs, row.props, row.seen)
             if label == "Company":
-                self._state.index_flags(row.key, row.props)
+                self._state.index_flags(row.key, attrs)
         self._dirty = True
 
     def upsert_relationships(
@@ -428,13 +435,13 @@ class MemoryStore:
                 continue
             attrs = self._succ[u].get(v, {}).get(rel)
             if attrs is None:
-                self._g.add_edge(u, v, key=rel, **row.props, sources=(source,),
-                                 loaded_at=loaded_at)
+                self._g.add_edge(u, v, key=rel, sources=(source,), loaded_at=loaded_at)
+                attrs = self._succ[u][v][rel]
                 self._rel_counts[rel] += 1
             else:
-                attrs.update(row.props)
                 attrs["sources"] = self._with_source(attrs["sources"], source)
                 attrs["loaded_at"] = loaded_at
+            newer_wins(attrs, row.props, row.seen)
             written += 1
         self._dirty = True
         return written
@@ -443,6 +450,116 @@ class MemoryStore:
         with self._lock.exclusive():
             self._use(_State(), self._signature)
             self._dirty = True
+
+    # --- identity and observed jobs (rules in graph/merging.py) --------------------------
+
+    def merge_nodes(self, label: str, keep: str, drop: str) -> bool:
+        """Fold node `drop` into `keep`: every relationship moved, properties and provenance
+        united, `drop` recorded among keep's aliases. True if a `drop` node existed."""
+        ntype = node_type(label)
+        keep, drop = ntype.normalise_key(keep), ntype.normalise_key(drop)
+        with self._lock.exclusive():
+            k, d = (label, keep), (label, drop)
+            kept = self._nodes.get(k)
+            if kept is None:
+                raise NodeNotFound(label, keep)
+            if keep == drop:
+                return False
+            folded = self._nodes.get(d)
+            for other, by_type in list(self._succ.get(d, {}).items()):
+                for rel, attrs in list(by_type.items()):
+                    self._move_edge((d, other), (k, other), rel, attrs)
+            for other, by_type in list(self._pred.get(d, {}).items()):
+                for rel, attrs in list(by_type.items()):
+                    self._move_edge((other, d), (other, k), rel, attrs)
+            merged = merged_props(kept, folded or {}, drop)
+            kept.clear()
+            kept.update(merged)
+            if folded is not None:
+                self._g.remove_node(d)
+                self._labels[label].discard(drop)
+                for keys in self._flags.values():
+                    keys.discard(drop)
+            if label == "Company":
+                self._state.index_flags(keep, kept)
+            for alias in merged["aliases"]:
+                self._state.aliases[label][alias] = keep
+            self._dirty = True
+            return folded is not None
+
+    def _move_edge(self, old: tuple[Node, Node], new: tuple[Node, Node], rel: str,
+                   attrs: dict[str, Any]) -> None:
+        self._g.remove_edge(*old, key=rel)
+        self._rel_counts[rel] -= 1
+        u, v = new
+        if u == v:  # a relationship between the two nodes being merged
+            return
+        if REL_TYPES[rel].undirected and u[1] > v[1]:
+            u, v = v, u
+        existing = self._succ[u].get(v, {}).get(rel)
+        if existing is None:
+            self._g.add_edge(u, v, key=rel, **attrs)
+            self._rel_counts[rel] += 1
+        else:
+            merged = merged_props(existing, attrs)
+            existing.clear()
+            existing.update(merged)
+
+    def aliases(self, label: str) -> dict[str, str]:
+        """Every folded key of `label` -> the key of the node it was folded into."""
+        node_type(label)
+        with self._reading():
+            return dict(self._state.aliases[label])
+
+    def existing(self, label: str, keys: Iterable[str]) -> set[str]:
+        """Which of these (normalised) keys are nodes of `label`."""
+        node_type(label)
+        with self._reading():
+            present = self._labels[label]
+            return {key for key in keys if key in present}
+
+    def companies(self) -> list[tuple[str, str | None]]:
+        """(key, name) of every company: the resolver's index of names and domains."""
+        with self._reading():
+            return [(key, self._nodes[("Company", key)].get("name"))
+                    for key in self._labels["Company"]]
+
+    def people_at(self, companies: Iterable[str]) -> list[tuple[str, str, str | None]]:
+        """(company, person, person's name) for everyone who works or worked at these."""
+        with self._reading():
+            found = []
+            for company in set(companies):
+                node = ("Company", company)
+                for person, by_type in self._pred.get(node, {}).items():
+                    if "WORKS_AT" in by_type:
+                        found.append((company, person[1], self._nodes[person].get("name")))
+            return sorted(found)
+
+    def team(self, *, as_of: datetime | None = None) -> list[str]:
+        """Keys of the people who work at a company flagged own at `as_of` (default now)."""
+        moment = as_utc(as_of)
+        with self._reading():
+            return sorted(p[1] for p in self._team(moment))
+
+    def reconcile_jobs(self, persons: Iterable[str]) -> int:
+        """Re-date the observed jobs of these people; returns how many jobs changed."""
+        changed = 0
+        with self._lock.exclusive():
+            for key in set(persons):
+                person = ("Person", key)
+                if person not in self._nodes:
+                    continue
+                observed = [(company, w) for company, w in self._out(person, "WORKS_AT")
+                            if w.get("first_seen") is not None]
+                dates = job_dates(ObservedJob(c[1], w["first_seen"], w["last_seen"])
+                                  for c, w in observed)
+                for company, w in observed:
+                    since, until = dates[company[1]]
+                    if (w.get("since"), w.get("until")) != (since, until):
+                        w["since"], w["until"] = since, until
+                        changed += 1
+            self._dirty = self._dirty or changed > 0
+        return changed
 
     # --- reads ------------------------------------------------------------------------------
     # Each question first picks up another process's newer save, then runs under the shared
@@ -484,11 +601,14 @@ class MemoryStore:
             if seed not in self._nodes:
                 raise NodeNotFound("Person", q.person)
             return {seed}
+        return self._team(q.as_of)
+
+    def _team(self, as_of: datetime) -> set[Node]:
         team: set[Node] = set()
         for key in self._flags["own"]:
             for person, by_type in self._pred[("Company", key)].items():
                 w = by_type.get("WORKS_AT")
-                if w is not None and is_current(w.get("since"), w.get("until"), q.as_of):
+                if w is not None and is_current(w.get("since"), w.get("until"), as_of):
                     team.add(person)
         return team
 

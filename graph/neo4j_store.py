@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
@@ -26,6 +26,7 @@ from neo4j.exceptions import (
 from neo4j.time import DateTime
 
 from graph.errors import BadRow, NodeNotFound, QueryTimeout, StoreError, StoreUnavailable
+from graph.merging import ObservedJob, job_dates
 from graph.migrations import migrations
 from graph.model import (
     SAMPLE_PEOPLE,
@@ -60,20 +61,41 @@ from graph.settings import StoreKind
 
 T = TypeVar("T")
 
-def _set_props(v: str, props: tuple[Prop, ...]) -> str:
+def _set_props(v: str, props: tuple[Prop, ...], *, observed: bool = False) -> str:
     """Provenance, then the row's properties. Date-times travel as ISO-8601 text and become
     DateTime values in Cypher: the driver packs Python datetimes ~100x slower than strings
-    (measured: 8k vs 180k rows/s for READ rows), which would cap every load."""
+    (measured: 8k vs 180k rows/s for READ rows), which would cap every load.
+
+    `observed`: rows carry `seen` (their observed_at) and follow `graph.rows.newer_wins`: their
+    values win only if no later observation is stored, else they only fill gaps; first_seen and
+    last_seen keep the earliest and latest observation."""
     sets = [
         f"ON CREATE SET {v}.sources = [$source]",
         f"ON MATCH SET {v}.sources = CASE WHEN $source IN coalesce({v}.sources, [])",
         f"                           THEN {v}.sources ELSE coalesce({v}.sources, []) + $source END",
-        f"SET {v} += row.props, {v}.loaded_at = $loaded_at",
     ]
+    if not observed:
+        sets.append(f"SET {v} += row.props, {v}.loaded_at = $loaded_at")
+        sets += [
+            f"SET {v}.{p.name} = coalesce(datetime(row.dt.{p.name}), {v}.{p.name})"
+            for p in props if p.type is PropType.DATETIME
+        ]
+        return "\n" + "\n".join(sets)
     sets += [
-        f"SET {v}.{p.name} = coalesce(datetime(row.dt.{p.name}), {v}.{p.name})"
-        for p in props if p.type is PropType.DATETIME
+        f"WITH {v}, row, datetime(row.seen) AS seen",
+        f"WITH {v}, row, seen, seen IS NULL OR {v}.last_seen IS NULL OR seen >= {v}.last_seen"
+        " AS newer",
+        f"SET {v}.loaded_at = $loaded_at,",
+        f"    {v}.first_seen = CASE WHEN seen IS NOT NULL AND ({v}.first_seen IS NULL"
+        f" OR seen < {v}.first_seen) THEN seen ELSE {v}.first_seen END,",
+        f"    {v}.last_seen = CASE WHEN seen IS NOT NULL AND newer THEN seen"
+        f" ELSE {v}.last_seen END",
     ]
+    for p in props:
+        value = (f"datetime(row.dt.{p.name})" if p.type is PropType.DATETIME
+                 else f"row.props.{p.name}")
+        sets.append(f"SET {v}.{p.name} = CASE WHEN newer THEN coalesce({value}, {v}.{p.name})"
+                    f" ELSE coalesce({v}.{p.name}, {value}) END")
     return "\n" + "\n".join(sets)
 
 
@@ -90,22 +112,23 @@ def row_params(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 @cache
-def node_upsert_cypher(label: str) -> str:
+def node_upsert_cypher(label: str, observed: bool = False) -> str:
     return (
         f"UNWIND $rows AS row\nMERGE (n:{cypher_name(label)} {{id: row.key}})"
-        + _set_props("n", node_type(label).props)
+        + _set_props("n", node_type(label).props, observed=observed)
     )
 
 
 @cache
-def rel_upsert_cypher(rel: str, start: str, end: str) -> str:
+def rel_upsert_cypher(rel: str, start: str, end: str, observed: bool = False) -> str:
     # Plain MATCHes keep the plan free of Eager operators (~15% faster than OPTIONAL MATCH +
     # FOREACH); rows whose endpoints are missing are found by `missing_ends_cypher` only when
     # the count written falls short.
     return f"""UNWIND $rows AS row
 MATCH (a:{cypher_name(start)} {{id: row.start}})
 MATCH (b:{cypher_name(end)} {{id: row.end}})
-MERGE (a)-[r:{cypher_name(rel)}]->(b)""" + _set_props("r", rel_type(rel).props) + """
+MERGE (a)-[r:{cypher_name(rel)}]->(b)""" + _set_props("r", rel_type(rel).props,
+                                                   observed=observed) + """
 RETURN count(*) AS written"""
 
 
@@ -116,6 +139,63 @@ OPTIONAL MATCH (a:{cypher_name(start)} {{id: row.start}})
 OPTIONAL MATCH (b:{cypher_name(end)} {{id: row.end}})
 WITH row, a, b WHERE a IS NULL OR b IS NULL
 RETURN row.i AS i, a IS NULL AS no_start, b IS NULL AS no_end"""
+
+
+def _fold_props(v: str, kept: str, folded: str, props: tuple[Prop, ...]) -> str:
+    """SET clause folding map `folded` into `v` whose old properties are map `kept`: kept values
+    win; provenance united; earliest first_seen, latest last_seen (as graph.merging)."""
+    def pick(name: str, op: str) -> str:
+        a, b = f"{kept}.{name}", f"{folded}.{name}"
+        return (f"CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL THEN {a} "
+                f"WHEN {b} {op} {a} THEN {b} ELSE {a} END")
+
+    sets = [f"{v}.{p.name} = coalesce({kept}.{p.name}, {folded}.{p.name})" for p in props]
+    sets += [
+        f"{v}.sources = coalesce({kept}.sources, []) + [s IN coalesce({folded}.sources, [])"
+        f" WHERE NOT s IN coalesce({kept}.sources, [])]",
+        f"{v}.loaded_at = coalesce({kept}.loaded_at, {folded}.loaded_at)",
+        f"{v}.first_seen = {pick('first_seen', '<')}",
+        f"{v}.last_seen = {pick('last_seen', '>')}",
+    ]
+    return "SET " + ",\n    ".join(sets)
+
+
+@cache
+def merge_cypher(label: str) -> tuple[str, ...]:
+    """The statements that fold node $drop into node $keep (same label), in order: move each
+    relationship type the label takes part in (both directions; KNOWS kept one per pair from
+    the smaller key to the larger), then fold the node's properties and delete it."""
+    node = cypher_name(label)
+    statements = []
+    for rel in REL_TYPES.values():
+        name = cypher_name(rel.type)
+        moves = []
+        if rel.undirected and any(label in ends for ends in rel.ends):
+            moves = [("(d)-[r:{n}]-(x)", "x.id > k.id", "(k)-[n:{n}]->(x)"),
+                     ("(d)-[r:{n}]-(x)", "x.id < k.id", "(x)-[n:{n}]->(k)")]
+        else:
+            if any(start == label for start, _ in rel.ends):
+                moves.append(("(d)-[r:{n}]->(x)", "true", "(k)-[n:{n}]->(x)"))
+            if any(end == label for _, end in rel.ends):
+                moves.append(("(x)-[r:{n}]->(d)", "true", "(x)-[n:{n}]->(k)"))
+        for pattern, condition, target in moves:
+            statements.append(
+                f"MATCH (k:{node} {{id: $keep}})\n"
+                f"MATCH {pattern.format(n=name).replace('(d)', f'(d:{node} {{id: $drop}})')}\n"
+                f"WHERE x <> k AND {condition}\n"
+                f"MERGE {target.format(n=name)}\n"
+                "WITH r, n, properties(r) AS moved, properties(n) AS kept\n"
+                + _fold_props("n", "kept", "moved", rel.props) + "\nDELETE r")
+    statements.append(
+        f"MATCH (k:{node} {{id: $keep}})\n"
+        f"OPTIONAL MATCH (d:{node} {{id: $drop}})\n"
+        "WITH k, d, properties(k) AS kept, coalesce(properties(d), {}) AS folded\n"
+        + _fold_props("k", "kept", "folded", node_type(label).props) + ",\n"
+        "    k.aliases = reduce(acc = coalesce(kept.aliases, []),"
+        " a IN [$drop] + coalesce(folded.aliases, []) |"
+        " CASE WHEN a IN acc THEN acc ELSE acc + a END)\n"
+        "WITH d WHERE d IS NOT NULL\nDETACH DELETE d")
+    return tuple(statements)
 
 
 _CURRENT = "(w.since IS NULL OR w.since <= $as_of) AND (w.until IS NULL OR w.until > $as_of)"
@@ -189,6 +269,15 @@ def reader_params(q: ReaderQuery) -> dict[str, Any]:
         "concern_since": q.concern_since, "content_kind": q.content_kind,
         "offset": q.offset, "limit": q.limit, "sample": SAMPLE_PEOPLE,
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _observed(params: list[dict[str, Any]]) -> bool:
+    """Whether a batch needs the observation-aware Cypher (slower: a CASE per property)."""
+    return any(p["seen"] is not None for p in params)
 
 
 def native(value: Any) -> Any:
@@ -323,17 +412,19 @@ class Neo4jStore:
         self, label: str, rows: Iterable[Mapping[str, Any]], *, source: str
     ) -> WriteResult:
         ntype = node_type(label)
-        cypher = node_upsert_cypher(label)
         result = WriteResult()
 
         def to_param(index: int, raw: Mapping[str, Any]) -> dict[str, Any]:
             row = node_row(ntype, index, raw)
             plain, times = row_params(row.props)
-            return {"key": row.key, "props": plain, "dt": times}
+            return {"key": row.key, "props": plain, "dt": times, "seen": _iso(row.seen)}
 
         def jobs() -> Iterator[tuple[str, Callable[[ManagedTransaction], int]]]:
             for what, params in self._prepared(rows, self.batch_size, to_param, result.rejects):
-                def work(tx: ManagedTransaction, p: list[dict[str, Any]] = params) -> int:
+                cypher = node_upsert_cypher(label, _observed(params))
+
+                def work(tx: ManagedTransaction, p: list[dict[str, Any]] = params,
+                         cypher: str = cypher) -> int:
                     tx.run(cypher, rows=p, source=source, loaded_at=now_utc()).consume()
                     return len(p)
 
@@ -355,17 +446,20 @@ class Neo4jStore:
         rtype = rel_type(rel_type_name)
         start, end = rel_ends(rtype, from_label, to_label)
         start_type, end_type = node_type(start), node_type(end)
-        cypher = rel_upsert_cypher(rtype.type, start, end)
         result = WriteResult()
 
         def to_param(index: int, raw: Mapping[str, Any]) -> dict[str, Any]:
             row = rel_row(rtype, start_type, end_type, index, raw)
             plain, times = row_params(row.props)
-            return {"i": index, "start": row.start, "end": row.end, "props": plain, "dt": times}
+            return {"i": index, "start": row.start, "end": row.end, "props": plain, "dt": times,
+                    "seen": _iso(row.seen)}
 
         def jobs() -> Iterator[tuple[str, Callable[[ManagedTransaction], WriteResult]]]:
             for what, params in self._prepared(rows, self.batch_size, to_param, result.rejects):
-                def work(tx: ManagedTransaction, p: list[dict[str, Any]] = params) -> WriteResult:
+                cypher = rel_upsert_cypher(rtype.type, start, end, _observed(params))
+
+                def work(tx: ManagedTransaction, p: list[dict[str, Any]] = params,
+                         cypher: str = cypher) -> WriteResult:
                     done = WriteResult(written=len(p))
                     written = tx.run(cypher, rows=p, source=source, loaded_at=now_utc()).single()
                     if written is not None and written["written"] == len(p):
@@ -395,6 +489,96 @@ class Neo4jStore:
             session.run(
                 "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
             ).consume()
+
+    # --- identity and observed jobs (rules in graph/merging.py) --------------------------
+
+    def merge_nodes(self, label: str, keep: str, drop: str) -> bool:
+        """Fold node `drop` into `keep` in one transaction: every relationship moved,
+        properties and provenance united, `drop` recorded among keep's aliases."""
+        ntype = node_type(label)
+        keep, drop = ntype.normalise_key(keep), ntype.normalise_key(drop)
+
+        def work(tx: ManagedTransaction) -> bool:
+            found = {r["id"] for r in tx.run(
+                f"MATCH (n:{cypher_name(label)}) WHERE n.id IN [$keep, $drop] RETURN n.id AS id",
+                keep=keep, drop=drop)}
+            if keep not in found:
+                raise NodeNotFound(label, keep)
+            if keep == drop:
+                return False
+            for statement in merge_cypher(label):
+                tx.run(statement, keep=keep, drop=drop).consume()
+            return drop in found
+
+        return self._run(f"{label} {drop!r} into {keep!r}", work, write=True)
+
+    def aliases(self, label: str) -> dict[str, str]:
+        cypher = (f"MATCH (n:{cypher_name(label)}) WHERE n.aliases IS NOT NULL "
+                  "UNWIND n.aliases AS alias RETURN alias, n.id AS key")
+        return self._run(f"{label} aliases",
+                         lambda tx: {r["alias"]: r["key"] for r in tx.run(cypher)}, write=False)
+
+    def existing(self, label: str, keys: Iterable[str]) -> set[str]:
+        cypher = (f"UNWIND $keys AS k MATCH (n:{cypher_name(label)} {{id: k}}) "
+                  "RETURN n.id AS id")
+        wanted = sorted(set(keys))
+        return self._run(f"{label} keys",
+                         lambda tx: {r["id"] for r in tx.run(cypher, keys=wanted)}, write=False)
+
+    def companies(self) -> list[tuple[str, str | None]]:
+        return self._run("companies", lambda tx: [
+            (r["id"], r["name"]) for r in tx.run("MATCH (c:Company) RETURN c.id AS id, "
+                                                  "c.name AS name")], write=False)
+
+    def people_at(self, companies: Iterable[str]) -> list[tuple[str, str, str | None]]:
+        cypher = """UNWIND $companies AS cid
+MATCH (p:Person)-[:WORKS_AT]->(c:Company {id: cid})
+RETURN DISTINCT c.id AS company, p.id AS person, p.name AS name"""
+        wanted = sorted(set(companies))
+        return sorted(self._run("people at companies", lambda tx: [
+            (r["company"], r["person"], r["name"]) for r in tx.run(cypher, companies=wanted)],
+            write=False))
+
+    def team(self, *, as_of: datetime | None = None) -> list[str]:
+        cypher = _SEED_TEAM + "\nRETURN DISTINCT s.id AS id"
+        moment = as_utc(as_of)
+        return sorted(self._run("team", lambda tx: [r["id"] for r in tx.run(cypher,
+                                                                            as_of=moment)],
+                                write=False))
+
+    def reconcile_jobs(self, persons: Iterable[str]) -> int:
+        """Re-date the observed jobs of these people; returns how many jobs changed."""
+        read = """UNWIND $persons AS pid
+MATCH (p:Person {id: pid})-[w:WORKS_AT]->(c:Company)
+WHERE w.first_seen IS NOT NULL
+RETURN p.id AS person, c.id AS company, w.first_seen AS first, w.last_seen AS last,
+       w.since AS since, w.until AS until"""
+        write = """UNWIND $rows AS row
+MATCH (:Person {id: row.person})-[w:WORKS_AT]->(:Company {id: row.company})
+SET w.since = datetime(row.since), w.until = datetime(row.until)"""
+
+        def work(tx: ManagedTransaction, chunk: list[str]) -> int:
+            jobs: dict[str, list[dict[str, Any]]] = {}
+            for r in tx.run(read, persons=chunk):
+                jobs.setdefault(r["person"], []).append(native(dict(r)))
+            changes = []
+            for person, rows in jobs.items():
+                dates = job_dates(ObservedJob(j["company"], j["first"], j["last"]) for j in rows)
+                for j in rows:
+                    since, until = dates[j["company"]]
+                    if (j["since"], j["until"]) != (since, until):
+                        changes.append({"person": person, "company": j["company"],
+                                        "since": _iso(since), "until": _iso(until)})
+            if changes:
+                tx.run(write, rows=changes).consume()
+            return len(changes)
+
+        people = sorted(set(persons))
+        changed = 0
+        for i in range(0, len(people), self.batch_size):
+            chunk = people[i:i + self.batch_size]
+            changed += self._run("reconcile jobs", partial(work, chunk=chunk), write=True)
+        return changed
 
     # --- reads ------------------------------------------------------------------------------
 

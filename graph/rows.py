@@ -20,7 +20,7 @@ from itertools import islice
 from typing import Any
 
 from graph.errors import BadRow
-from graph.schema import KEY, PROVENANCE, NodeType, Prop, PropType, RelType
+from graph.schema import KEY, OBSERVED, STORE_SET, NodeType, Prop, PropType, RelType
 
 # ASCII digits only ("\d" would take other scripts' digits, which int() also reads).
 _WHOLE_TEXT = re.compile(r"([+-]?[0-9]+)(?:\.0+)?")
@@ -33,6 +33,7 @@ class NodeRow:
     index: int  # position of the row in the caller's input, for reject reports
     key: str
     props: dict[str, Any]
+    seen: datetime | None = None  # the row's `observed_at`: see `newer_wins`
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class RelRow:
     start: str
     end: str
     props: dict[str, Any]
+    seen: datetime | None = None
 
 
 def parse_datetime(value: object) -> datetime:
@@ -151,7 +153,7 @@ def _props(index: int, row: Mapping[str, Any], declared: dict[str, Prop],
             continue
         prop = declared.get(name)
         if prop is None:
-            why = "is set by the store" if name in PROVENANCE else "is not a declared property"
+            why = "is set by the store" if name in STORE_SET else "is not a declared property"
             raise BadRow(index, name, why)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
@@ -174,9 +176,20 @@ def _key(index: int, field: str, value: object, normalise: Any) -> str:
         raise BadRow(index, field, str(exc)) from None
 
 
+def _seen(index: int, row: Mapping[str, Any]) -> datetime | None:
+    value = row.get(OBSERVED)
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError as exc:
+        raise BadRow(index, OBSERVED, str(exc)) from None
+
+
 def node_row(ntype: NodeType, index: int, row: Mapping[str, Any]) -> NodeRow:
     key = _key(index, KEY, row.get(KEY), ntype.normalise_key)
-    return NodeRow(index, key, _props(index, row, ntype.prop_map, (KEY,)))
+    return NodeRow(index, key, _props(index, row, ntype.prop_map, (KEY, OBSERVED)),
+                   _seen(index, row))
 
 
 def rel_row(rtype: RelType, start: NodeType, end: NodeType, index: int,
@@ -187,7 +200,28 @@ def rel_row(rtype: RelType, start: NodeType, end: NodeType, index: int,
         if a == b:
             raise BadRow(index, "to", f"a {rtype.type} relationship needs two different people")
         a, b = min(a, b), max(a, b)
-    return RelRow(index, a, b, _props(index, row, rtype.prop_map, ("from", "to")))
+    return RelRow(index, a, b, _props(index, row, rtype.prop_map, ("from", "to", OBSERVED)),
+                  _seen(index, row))
+
+
+def newer_wins(stored: dict[str, Any], props: Mapping[str, Any], seen: datetime | None) -> None:
+    """Apply a row to stored properties, observation-aware (the memory store's twin of the
+    Neo4j store's `_set_props`): without `seen` the row's values win; with it, they win only
+    if no later observation is stored, else they only fill what is missing. first_seen and
+    last_seen keep the earliest and latest observation, so any load order gives one result."""
+    if seen is None:
+        stored.update(props)
+        return
+    last = stored.get("last_seen")
+    if last is None or seen >= last:
+        stored.update(props)
+        stored["last_seen"] = seen
+    else:
+        for name, value in props.items():
+            stored.setdefault(name, value)
+    first = stored.get("first_seen")
+    if first is None or seen < first:
+        stored["first_seen"] = seen
 
 
 def batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[tuple[int, Mapping]]]:

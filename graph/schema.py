@@ -63,6 +63,10 @@ class RelType:
 
 KEY = "id"  # every node's natural key property
 PROVENANCE = ("sources", "loaded_at")  # set by the stores on every node and relationship
+# Set by the stores from a row's `observed_at` (the moment a snapshot export describes): the
+# earliest and latest observation; and on merged nodes the keys folded into them.
+OBSERVED = "observed_at"
+STORE_SET = (*PROVENANCE, "first_seen", "last_seen", "aliases")
 
 COMPANY_FLAGS = ("customer", "prospect", "competitor", "vendor", "own")
 CONTENT_KINDS = frozenset(
@@ -197,6 +201,7 @@ def cypher_name(name: str) -> str:
 
 
 __all__ = [
-    "KEY", "PROVENANCE", "NODE_TYPES", "REL_TYPES", "NodeType", "RelType", "Prop", "PropType",
+    "KEY", "PROVENANCE", "OBSERVED", "STORE_SET", "NODE_TYPES", "REL_TYPES", "NodeType",
+    "RelType", "Prop", "PropType",
     "node_type", "rel_type", "rel_ends", "cypher_name",
 ]

@@ -50,6 +50,37 @@ class GraphStore(Protocol):
 
     def counts(self) -> StoreCounts: ...
 
+    # Identity and observed jobs (rules in graph/merging.py) --------------------------------
+
+    def merge_nodes(self, label: str, keep: str, drop: str) -> bool:
+        """Fold node `drop` into `keep` (relationships moved, properties and provenance united,
+        `drop` kept among keep's aliases). True if a `drop` node existed; `keep` must exist."""
+        ...
+
+    def aliases(self, label: str) -> dict[str, str]:
+        """Every key folded into a node of `label` -> the key of that node."""
+        ...
+
+    def existing(self, label: str, keys: Iterable[str]) -> set[str]:
+        """Which of these normalised keys are nodes of `label`."""
+        ...
+
+    def companies(self) -> list[tuple[str, str | None]]:
+        """(key, name) of every company."""
+        ...
+
+    def people_at(self, companies: Iterable[str]) -> list[tuple[str, str, str | None]]:
+        """(company, person, name) of everyone who works or worked at these companies."""
+        ...
+
+    def team(self, *, as_of: datetime | None = None) -> list[str]:
+        """Keys of the people working at a company flagged own at `as_of` (default now)."""
+        ...
+
+    def reconcile_jobs(self, persons: Iterable[str]) -> int:
+        """Re-date these people's observed jobs (since/until from first/last_seen)."""
+        ...
+
     def delete_all(self) -> None: ...
 
     def readers(self, query: ReaderQuery) -> list[ReaderMatch]:

@@ -40,7 +40,7 @@ def test_a_failed_batch_stops_the_load_there(neo4j: GraphStore,
     plain = neo4j_store.node_upsert_cypher("Person")
     failing = plain + "\nSET n.boom = CASE WHEN row.key STARTS WITH 'boom' " \
                       "THEN 1 / (size(row.key) - size(row.key)) END"
-    monkeypatch.setattr(neo4j_store, "node_upsert_cypher", lambda label: failing)
+    monkeypatch.setattr(neo4j_store, "node_upsert_cypher", lambda label, observed=False: failing)
     rows = [{"id": f"p{i:02}@x.com"} for i in range(40)]
     rows[15] = {"id": "boom@x.com"}
     with pytest.raises(StoreError, match="Person rows 10..19"):

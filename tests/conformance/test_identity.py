@@ -1,0 +1,138 @@
+"""Observation order, merges, aliases and job dating: the same on every store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from graph.errors import NodeNotFound
+from graph.store import GraphStore
+
+SEPT, OCT, NOV = "2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _export(store: GraphStore, observed: str, company: str, title: str, name: str) -> None:
+    """One CRM export's view of Ada: her name, her employer and title at `observed`."""
+    store.upsert_nodes("Company", [{"id": company, "observed_at": observed}], source="crm")
+    store.upsert_nodes("Person", [{"id": "ada@mail.org", "name": name, "observed_at": observed}],
+                       source="crm")
+    store.upsert_relationships("WORKS_AT", [{"from": "ada@mail.org", "to": company,
+                                             "title": title, "observed_at": observed}],
+                               source="crm")
+    store.reconcile_jobs(["ada@mail.org"])
+
+
+def _jobs(store: GraphStore, as_of: str) -> tuple[list[tuple], list[tuple]]:
+    p = store.person_profile("ada@mail.org", as_of=at(as_of))
+    return ([(j.company_id, j.title, j.since, j.until) for j in p.current],
+            [(j.company_id, j.title, j.since, j.until) for j in p.past])
+
+
+@pytest.mark.parametrize("order", [(SEPT, NOV), (NOV, SEPT)], ids=["in order", "reversed"])
+def test_a_job_change_from_two_exports_in_either_order(store: GraphStore, order) -> None:
+    exports = {SEPT: ("initech.com", "Analyst", "Ada L."), NOV: ("acme.com", "VP", "Ada Lovelace")}
+    for observed in order:
+        _export(store, observed, *exports[observed])
+    current, past = _jobs(store, "2026-11-15T00:00:00Z")
+    assert current == [("acme.com", "VP", at(NOV), None)]
+    assert past == [("initech.com", "Analyst", None, at(NOV))]
+    assert store.person_profile("ada@mail.org").name == "Ada Lovelace"  # the newer name wins
+    current, _ = _jobs(store, "2026-10-01T00:00:00Z")  # between the exports: still at Initech
+    assert current == [("initech.com", "Analyst", None, at(NOV))]
+
+
+def test_an_older_observation_fills_gaps_but_never_overrides(store: GraphStore) -> None:
+    store.upsert_nodes("Person", [{"id": "ada@mail.org", "name": "Ada", "observed_at": NOV}],
+                       source="a")
+    store.upsert_nodes("Person", [{"id": "ada@mail.org", "name": "Old Name", "title": "CTO",
+                                   "observed_at": SEPT}], source="b")
+    props = store.person_profile("ada@mail.org").properties
+    assert (props["name"], props["title"]) == ("Ada", "CTO")
+    assert (props["first_seen"], props["last_seen"]) == (at(SEPT), at(NOV))
+    assert props["sources"] == ["a", "b"]
+
+
+def _two_adas(store: GraphStore) -> None:
+    store.upsert_nodes("Company", [{"id": "acme.com", "name": "Acme"}, {"id": "us.io",
+                                                                         "own": True}],
+                       source="t")
+    store.upsert_nodes("Person", [
+        {"id": "ada@acme.com", "name": "Ada Lovelace", "observed_at": OCT},
+        {"id": "linkedin:https://www.linkedin.com/in/ada", "name": "Ada Lovelace",
+         "title": "VP", "linkedin_url": "https://www.linkedin.com/in/ada", "observed_at": NOV},
+        {"id": "me@us.io"}, {"id": "bob@acme.com"}], source="t")
+    li = "linkedin:https://www.linkedin.com/in/ada"
+    store.upsert_relationships("WORKS_AT", [{"from": "ada@acme.com", "to": "acme.com"},
+                                            {"from": li, "to": "acme.com", "title": "VP"},
+                                            {"from": "me@us.io", "to": "us.io"}], source="t")
+    store.upsert_relationships("KNOWS", [{"from": "me@us.io", "to": li, "source": "linkedin"},
+                                         {"from": li, "to": "ada@acme.com"},
+                                         {"from": "bob@acme.com", "to": li},
+                                         {"from": "bob@acme.com", "to": "ada@acme.com",
+                                          "strength": 0.4}], source="t2")
+
+
+def test_merging_moves_every_relationship_and_keeps_both_ids(store: GraphStore) -> None:
+    _two_adas(store)
+    li = "linkedin:https://www.linkedin.com/in/ada"
+    assert store.people_at(["acme.com", "nowhere.com"]) == [
+        ("acme.com", "ada@acme.com", "Ada Lovelace"), ("acme.com", li, "Ada Lovelace")]
+    assert store.merge_nodes("Person", "ada@acme.com", li) is True
+    counts = store.counts()
+    assert counts.nodes["Person"] == 3
+    # KNOWS: me–ada moved, li–ada (the two merged) dropped, bob–li folded into bob–ada
+    assert counts.relationships["KNOWS"] == 2 and counts.relationships["WORKS_AT"] == 2
+    ada = store.person_profile("ada@acme.com")
+    assert ada.connections == 2
+    assert ada.properties["linkedin_url"] == "https://www.linkedin.com/in/ada"
+    assert ada.properties["aliases"] == [li]
+    assert ada.properties["sources"] == ["t"]
+    (job,) = ada.current
+    assert (job.company_id, job.title) == ("acme.com", "VP")
+    assert store.aliases("Person") == {li: "ada@acme.com"}
+    with pytest.raises(NodeNotFound):
+        store.person_profile(li)
+    # the team sees her through the moved KNOWS
+    assert store.team() == ["me@us.io"]
+
+
+def test_a_merge_survives_and_is_idempotent(store: GraphStore) -> None:
+    _two_adas(store)
+    li = "linkedin:https://www.linkedin.com/in/ada"
+    store.merge_nodes("Person", "ada@acme.com", li)
+    before = store.counts()
+    assert store.merge_nodes("Person", "ada@acme.com", li) is False  # nothing left to fold
+    assert store.counts() == before
+    assert store.aliases("Person") == {li: "ada@acme.com"}
+    with pytest.raises(NodeNotFound):
+        store.merge_nodes("Person", "ghost@acme.com", li)
+
+
+def test_an_alias_can_be_recorded_before_its_node_exists(store: GraphStore) -> None:
+    store.upsert_nodes("Company", [{"id": "brightpath.io", "name": "Brightpath Labs"}],
+                       source="crm")
+    assert store.merge_nodes("Company", "brightpath.io", "Brightpath Labs") is False
+    assert store.aliases("Company") == {"brightpath-labs": "brightpath.io"}
+
+
+def test_a_name_only_company_folds_into_its_domain(store: GraphStore) -> None:
+    store.upsert_nodes("Company", [{"id": "Brightpath Labs", "name": "Brightpath Labs"},
+                                   {"id": "brightpath.io", "customer": True}], source="t")
+    store.upsert_nodes("Person", [{"id": "a@x.org"}], source="t")
+    store.upsert_relationships("WORKS_AT", [{"from": "a@x.org", "to": "Brightpath Labs"}],
+                               source="t")
+    assert store.merge_nodes("Company", "brightpath.io", "brightpath-labs") is True
+    assert sorted(store.companies()) == [("brightpath.io", "Brightpath Labs")]
+    (job,) = store.person_profile("a@x.org").current
+    assert (job.company_id, job.name) == ("brightpath.io", "Brightpath Labs")
+
+
+def test_existing_keys(store: GraphStore) -> None:
+    store.upsert_nodes("Content", [{"id": "https://x.org/a"}], source="t")
+    assert store.existing("Content", ["https://x.org/a", "https://x.org/b"]) == {
+        "https://x.org/a"}

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import BadLine, UnreadableFile
+from connectors.records import KeyRef, Link, Node, ReadItem
+from connectors.source import ReadContext, Source
 from graph.errors import SchemaError
 from graph.schema import node_type, rel_ends, rel_type
 
@@ -83,3 +85,33 @@ def read_graph_jsonl(path: Path | str) -> Iterator[GraphRecord | BadLine]:
                 yield _parse(path, number, text, len(raw))
             except BadLine as bad:
                 yield bad
+
+
+def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
+    """The pipeline's view: all nodes of the file first, then all relationships (two streaming
+    passes), so a relationship may name a node from anywhere in the file."""
+    for phase in ("node", "rel"):
+        for rec in read_graph_jsonl(path):
+            if isinstance(rec, BadLine):
+                if phase == "node":  # reported once, not once per pass
+                    yield rec
+                continue
+            if (rec.node_label is not None) != (phase == "node"):
+                continue
+            row = dict(rec.row)
+            ends = ("id",) if rec.node_label is not None else ("from", "to")
+            missing = [e for e in ends if not isinstance(row.get(e), str) or not row[e].strip()]
+            if missing:
+                yield BadLine(path, rec.line, missing[0], "is required")
+                continue
+            if rec.node_label is not None:
+                yield Node(KeyRef(rec.node_label, row.pop("id")), row, rec.line)
+            else:
+                assert rec.rel_type and rec.from_label and rec.to_label
+                start, end = KeyRef(rec.from_label, row.pop("from")), KeyRef(rec.to_label,
+                                                                             row.pop("to"))
+                yield Link(rec.rel_type, start, end, row, rec.line)
+
+
+SOURCE = Source("graph", read, "relgraph's own graph JSON Lines: one node or relationship "
+                "per line")

@@ -1,8 +1,23 @@
-"""The load pipeline: records from a reader -> batched store upserts, rejects to a reject file.
+"""The load pipeline: reader records -> resolved keys -> batched store writes, one for every source.
 
-Nodes go first and relationships second (two streaming passes over the file), so a relationship
-may name a node from anywhere in the file. Each batch is written whole or not at all; a crash
-followed by a re-run leaves one complete load, because every write is an upsert on natural keys.
+`Loader.run(source, paths, ctx)` streams each file through its reader (`connectors/source.py`):
+- people and companies are keyed by the resolver (`connectors/resolve.py`), every other node by
+  its schema normaliser; customers get their ACCOUNT_OF; Tag records become ABOUT relationships
+  to the taxonomy's topics (`connectors/tagging.py`), keeping the phrase that matched;
+- nodes and relationships are buffered per label/type and written in batches; before any
+  relationship batch is written every buffered node is, so a relationship never misses an end
+  its file named before it;
+- product events go to the event log (`graph/eventlog.py`), de-duplicated by id; the meaningful
+  ones (sign-up, first login, setup completed, pricing visit, data export, purchase) also become
+  Event nodes; READ relationships (channel web or newsletter) are computed from the log for the
+  people and pages the load touched, so counts never double on a re-load;
+- at the end: aliases learned are applied (nodes folded), observed jobs re-dated, same-name
+  candidates proposed as merges, and the store checkpointed.
+
+Every bad row goes to the reject file (file, line, field, reason) and the rest loads. A problem
+with a whole file (missing columns, not a file of that kind) is raised before anything of any of
+the files is written. Writes are upserts on natural keys and events are de-duplicated, so a load
+killed half way and run again leaves exactly one complete load.
 """
 
 from __future__ import annotations
@@ -10,15 +25,38 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from connectors.errors import BadLine
-from connectors.graph_jsonl import GraphRecord, read_graph_jsonl
+from connectors.merges import MergeBook, propose_people
+from connectors.records import (
+    CompanyRef,
+    CustomerRef,
+    Identify,
+    Link,
+    Node,
+    PersonRef,
+    ProductEvent,
+    ReadItem,
+    Ref,
+    Tag,
+)
+from connectors.resolve import BadRef, Resolver
+from connectors.source import ReadContext, Source
+from connectors.tagging import Taxonomy, load_taxonomy
+from graph import keys
+from graph.eventlog import READ_CHANNELS, EventLog, LoggedEvent
+from graph.schema import OBSERVED
 from graph.store import GraphStore
+
+# Interactions worth a node of their own: timelines and the live customer feed show these.
+MEANINGFUL = frozenset({"sign_up", "setup_completed", "pricing_viewed", "data_exported",
+                        "purchase", "first_login", "trial_started", "subscription_cancelled"})
+EVENT_BATCH = 100_000
 
 
 class RejectWriter:
@@ -63,80 +101,356 @@ class RejectWriter:
 
 @dataclass
 class LoadSummary:
-    path: Path
+    source: str
+    paths: list[Path]
+    rows: int = 0  # records and bad lines read
     nodes: Counter[str] = field(default_factory=Counter)
     relationships: Counter[str] = field(default_factory=Counter)
+    events_added: int = 0
+    events_known: int = 0  # already in the event log (a re-load) or repeated
+    merged: int = 0  # nodes folded into another by an alias this load learned
+    proposed: int = 0  # new proposed merges (`relgraph merges list`)
     rejected: int = 0
     rejects_file: Path | None = None
     examples: list[str] = field(default_factory=list)  # the first few reject messages
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return self.paths[0]
 
     @property
     def loaded(self) -> int:
         return sum(self.nodes.values()) + sum(self.relationships.values())
 
 
-def load_graph_file(
-    store: GraphStore,
-    path: Path,
-    *,
-    rejects_dir: Path,
-    batch_size: int = 10_000,
-    source: str | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> LoadSummary:
-    """Load one graph JSON Lines file. `progress` is told how many bytes each step read."""
-    path = Path(path)
-    source = source or f"graph_jsonl:{path.name}"
-    summary = LoadSummary(path)
-    rejects = RejectWriter(rejects_dir, path)
+@dataclass(frozen=True, slots=True)
+class _Where:
+    path: Path
+    line: int
+    record: Mapping[str, Any] | None = None
 
-    def reject(line: int, field_name: str | None, reason: str, record: dict | None) -> None:
-        rejects.add(str(path), line, field_name, reason, record)
-        if len(summary.examples) < 5:
-            where = f"{path}:{line}" + (f": field {field_name!r}" if field_name else "")
-            summary.examples.append(f"{where}: {reason}")
 
-    def flush(batch: list[GraphRecord]) -> None:
-        """One batch of records of one label, or of one relationship type between two labels."""
-        rows = [r.row for r in batch]
-        first = batch[0]
-        if first.node_label is not None:
-            result = store.upsert_nodes(first.node_label, rows, source=source)
-            summary.nodes[first.node_label] += result.written
-        else:
-            assert first.rel_type is not None
-            result = store.upsert_relationships(first.rel_type, rows, source=source,
-                                                from_label=first.from_label,
-                                                to_label=first.to_label)
-            summary.relationships[first.rel_type] += result.written
-        for rej in result.rejects:
-            record = batch[rej.row]
-            reject(record.line, rej.field, rej.reason, record.row)
+Progress = Callable[[int], None]
 
-    try:
-        for phase in ("node", "rel"):
-            buffers: dict[tuple[str | None, ...], list[GraphRecord]] = {}
-            for rec in read_graph_jsonl(path):
-                if isinstance(rec, BadLine):
-                    if phase == "node":  # reported once, not once per pass
-                        reject(rec.line, rec.field, rec.reason, None)
-                    continue
-                if progress is not None:
-                    progress(rec.size)
-                if (rec.node_label is not None) != (phase == "node"):
-                    continue
-                key = (rec.node_label, rec.rel_type, rec.from_label, rec.to_label)
-                batch = buffers.setdefault(key, [])
-                batch.append(rec)
-                if len(batch) >= batch_size:
-                    flush(batch)
-                    buffers[key] = []
-            for batch in buffers.values():
-                if batch:
-                    flush(batch)
-        store.checkpoint()
-    finally:
-        rejects.close()
-    summary.rejected = rejects.count
-    summary.rejects_file = rejects.path if rejects.count else None
-    return summary
+
+class Loader:
+    """One `relgraph load`: a source, its files, one store, the data dir's event log and merges."""
+
+    def __init__(self, store: GraphStore, *, data_dir: Path, batch_size: int = 10_000,
+                 taxonomy: Taxonomy | None = None, progress: Progress | None = None) -> None:
+        self.store = store
+        self.data_dir = Path(data_dir)
+        self.batch_size = batch_size
+        self.taxonomy = taxonomy
+        self.progress = progress
+        self.events = EventLog(self.data_dir / "events")
+        self.merges = MergeBook(self.data_dir / "merges.sqlite")
+
+    def run(self, source: Source, paths: list[Path], ctx: ReadContext, *,
+            provenance: str | None = None) -> LoadSummary:
+        """Load `paths` through `source`'s reader. Provenance (`sources` on what is written) is
+        "<source>:<file name>" per file unless `provenance` names it."""
+        paths = [Path(p) for p in paths]
+        summary = LoadSummary(source.name, paths)
+        if source.snapshot is False and ctx.observed_at is not None:
+            ctx.note("--observed-at does not apply to this source (it is not a snapshot)")
+        if not ctx.team:
+            ctx.team = frozenset(self.store.team())
+        readers = [_primed(source.read(path, ctx)) for path in paths]  # whole-file errors now
+        rejects = RejectWriter(self.data_dir / "rejects",
+                               Path(f"{source.name}-{paths[0].name}"))
+        run = _Run(self, summary, rejects, ctx)
+        try:
+            for path, items in zip(paths, readers, strict=True):
+                run.start_file(provenance or f"{source.name}:{path.name}")
+                for item in items:
+                    run.take(path, item)
+            run.finish()
+        finally:
+            rejects.close()
+        summary.rejected = rejects.count
+        summary.rejects_file = rejects.path if rejects.count else None
+        if ctx.clock.naive:
+            ctx.note(f"{ctx.clock.naive:,} times without a zone were read as {ctx.clock.tz.key}"
+                     " (--timezone)")
+        summary.notes = ctx.notes + run.resolver.notes
+        return summary
+
+
+def _primed(items: Iterator[ReadItem]) -> Iterator[ReadItem]:
+    """Run a reader up to its first item now, so a whole-file error stops the load before
+    anything is written; then hand out that item and the rest."""
+    first = next(items, None)
+    return items if first is None else itertools.chain([first], items)
+
+
+class _Run:
+    """The state of one load while it runs."""
+
+    def __init__(self, loader: Loader, summary: LoadSummary, rejects: RejectWriter,
+                 ctx: ReadContext) -> None:
+        self.loader = loader
+        self.store = loader.store
+        self.summary = summary
+        self.rejects = rejects
+        self.ctx = ctx
+        self.source = summary.source
+        self.resolver = Resolver.for_store(self.store)
+        self.nodes: dict[tuple[str, bool], list[tuple[dict[str, Any], _Where]]] = {}
+        self.rels: dict[tuple[str, str, str], list[tuple[dict[str, Any], _Where]]] = {}
+        self.events: list[LoggedEvent] = []
+        self.topics_written: set[str] = set()
+        self.read_people: set[str] = set()
+        self.login_people: set[str] = set()
+        self.observed_people: set[str] = set()
+        self.companies: set[str] = set()
+        self.contents: set[str] = set()
+        self._taxonomy = loader.taxonomy
+
+    # --- records ------------------------------------------------------------------------------
+
+    def start_file(self, provenance: str) -> None:
+        if provenance != self.source:
+            self.flush_events()
+            self.flush_rels()
+            self.source = provenance
+
+    def take(self, path: Path, item: ReadItem) -> None:
+        self.summary.rows += 1
+        if self.loader.progress is not None:
+            self.loader.progress(1)
+        if isinstance(item, BadLine):
+            self.reject(_Where(path, item.line), item.field, item.reason)
+            return
+        where = _Where(path, item.line)
+        try:
+            if isinstance(item, Node):
+                self.node(item, where)
+            elif isinstance(item, Link):
+                self.link(item, where)
+            elif isinstance(item, Tag):
+                self.tag(item, where)
+            elif isinstance(item, ProductEvent):
+                self.event(item, where)
+            elif isinstance(item, Identify):
+                person = self.resolver.alias_person(item.alias, item.person)
+                self.read_people.add(person)
+                self.add_node("Person", {"id": person}, where)
+        except BadRef as exc:
+            self.reject(where, exc.field, exc.reason)
+
+    def resolve(self, ref: Ref, where: _Where) -> tuple[str, str]:
+        label, key = self.resolver.key(ref)
+        if isinstance(ref, CustomerRef):
+            _, owner_label, owner = self.resolver.customer(ref)
+            self.add_node("Customer", {"id": key}, where)
+            self.add_node(owner_label, {"id": owner}, where)
+            self.add_rel("ACCOUNT_OF", "Customer", owner_label, {"from": key, "to": owner}, where)
+        if label == "Company":
+            self.companies.add(key)
+        return label, key
+
+    def node(self, item: Node, where: _Where) -> None:
+        label, key = self.resolve(item.ref, where)
+        row = {**item.props, "id": key}
+        if isinstance(item.ref, CompanyRef) and item.ref.domain and "domain" not in row \
+                and keys.is_domain_key(key):
+            row["domain"] = key
+        if isinstance(item.ref, PersonRef) and item.ref.email and "email" not in row:
+            row["email"] = item.ref.email.strip()
+        if item.observed_at is not None:
+            row[OBSERVED] = item.observed_at
+        if label == "Content":
+            self.contents.add(key)
+        self.add_node(label, row, where)
+
+    def link(self, item: Link, where: _Where) -> None:
+        start_label, start = self.resolve(item.start, where)
+        end_label, end = self.resolve(item.end, where)
+        row = {**item.props, "from": start, "to": end}
+        if item.observed_at is not None:
+            row[OBSERVED] = item.observed_at
+            if item.type == "WORKS_AT":
+                self.observed_people.add(start)
+        self.add_rel(item.type, start_label, end_label, row, where)
+
+    def tag(self, item: Tag, where: _Where) -> None:
+        label, key = self.resolve(item.ref, where)
+        if self._taxonomy is None:
+            self._taxonomy = self.loader.taxonomy = load_taxonomy()
+        for match in self._taxonomy.topics_of(item.text, item.topics):
+            if match.topic_id not in self.topics_written:
+                self.topics_written.add(match.topic_id)
+                self.add_node("Topic", {"id": match.topic_id, "name": match.name}, where)
+            self.add_rel("ABOUT", label, "Topic", {"from": key, "to": match.topic_id,
+                                                   "weight": match.weight,
+                                                   "matched": match.matched}, where)
+
+    def event(self, item: ProductEvent, where: _Where) -> None:
+        person = self.resolver.person(item.person) if item.person is not None else None
+        anonymous = f"segment:{item.anonymous_id}" if item.anonymous_id and ":" not in \
+            item.anonymous_id else item.anonymous_id
+        if person is None and anonymous is not None:
+            person = self.resolver.person_aliases.get(anonymous)
+        account = self.resolver.customer(item.account)[0] if item.account else None
+        url = None
+        if item.url:
+            try:
+                url = keys.canonical_url(item.url)
+            except ValueError:
+                self.resolver.note("events with a URL that is not a web URL were kept without it")
+        event_id = item.id if item.id.startswith(f"{self.summary.source}:") \
+            else f"{self.summary.source}:{item.id}"
+        self.events.append(LoggedEvent(
+            event_id, item.type, item.at, person, anonymous, account, url,
+            json.dumps(dict(item.properties), sort_keys=True, default=str, ensure_ascii=False),
+            self.source))
+        if len(self.events) >= EVENT_BATCH:
+            self.flush_events()
+        if person is None:
+            return
+        if item.type in READ_CHANNELS and url is not None:
+            self.read_people.add(person)
+        if item.type == "login":
+            self.login_people.add(person)
+        if item.type in MEANINGFUL:
+            if item.account is not None:
+                self.resolve(item.account, where)
+            self.add_node("Person", {"id": person}, where)
+            self.add_node("Event", {"id": event_id, "type": item.type, "at": item.at,
+                                    "properties": dict(item.properties)}, where)
+            self.add_rel("PERFORMED", "Person", "Event", {"from": person, "to": event_id}, where)
+            if account is not None:
+                self.add_rel("FOR_ACCOUNT", "Event", "Customer", {"from": event_id,
+                                                                   "to": account}, where)
+
+    # --- batches ------------------------------------------------------------------------------
+
+    def add_node(self, label: str, row: dict[str, Any], where: _Where) -> None:
+        batch = self.nodes.setdefault((label, OBSERVED in row), [])
+        batch.append((row, _Where(where.path, where.line, row)))
+        if len(batch) >= self.loader.batch_size:
+            self.flush_nodes()
+
+    def add_rel(self, rel: str, start: str, end: str, row: dict[str, Any],
+                where: _Where) -> None:
+        batch = self.rels.setdefault((rel, start, end), [])
+        batch.append((row, _Where(where.path, where.line, row)))
+        if len(batch) >= self.loader.batch_size:
+            self.flush_rels()
+
+    def flush_nodes(self) -> None:
+        for (label, _), batch in self.nodes.items():
+            if batch:
+                result = self.store.upsert_nodes(label, [row for row, _ in batch],
+                                                 source=self.source)
+                self.summary.nodes[label] += result.written
+                self._rejected(batch, result.rejects)
+        self.nodes = {}
+
+    def flush_rels(self) -> None:
+        self.flush_nodes()  # every end a relationship names is written first
+        for (rel, start, end), batch in self.rels.items():
+            if batch:
+                result = self.store.upsert_relationships(
+                    rel, [row for row, _ in batch], source=self.source, from_label=start,
+                    to_label=end)
+                self.summary.relationships[rel] += result.written
+                self._rejected(batch, result.rejects)
+        self.rels = {}
+
+    def flush_events(self) -> None:
+        if self.events:
+            result = self.loader.events.append(self.events)
+            self.summary.events_added += result.added
+            self.summary.events_known += result.duplicates
+            self.events = []
+
+    def _rejected(self, batch: list[tuple[dict[str, Any], _Where]], rejects: list[Any]) -> None:
+        for rej in rejects:
+            _, where = batch[rej.row]
+            self.reject(where, rej.field, rej.reason)
+
+    def reject(self, where: _Where, field_name: str | None, reason: str) -> None:
+        record = dict(where.record) if where.record is not None else None
+        self.rejects.add(str(where.path), where.line, field_name, reason, record)
+        if len(self.summary.examples) < 5:
+            at = f"{where.path}:{where.line}" + (f": field {field_name!r}" if field_name else "")
+            self.summary.examples.append(f"{at}: {reason}")
+
+    # --- the end of the load ------------------------------------------------------------------
+
+    def finish(self) -> None:
+        self.flush_events()
+        self.flush_rels()
+        merged_people = self._apply_aliases()
+        self._reads()
+        self._first_logins()
+        self.flush_rels()
+        self.store.reconcile_jobs(self.observed_people | merged_people)
+        self.summary.proposed = propose_people(self.store, self.loader.merges, self.companies)
+        self.store.checkpoint()
+
+    def _apply_aliases(self) -> set[str]:
+        """Fold the nodes of the aliases this load learned into their kept nodes."""
+        kept: set[str] = set()
+        for label, pending in (("Person", self.resolver.pending_people),
+                               ("Company", self.resolver.pending_companies)):
+            if not pending:
+                continue
+            self.store.upsert_nodes(label, [{"id": k} for k in sorted(set(pending.values()))],
+                                    source=self.source)
+            for folded, keep in sorted(pending.items()):
+                self.summary.merged += self.store.merge_nodes(label, keep, folded)
+                if label == "Person":
+                    kept.add(keep)
+                    self.read_people.add(keep)
+        return kept
+
+    def _reads(self) -> None:
+        """READ relationships from the event log, for the people and pages this load touched."""
+        if not self.read_people and not self.contents:
+            return
+        anonymous = {a: k for a, k in self.resolver.person_aliases.items()
+                     if a.startswith("segment:")}
+        spans = self.loader.events.read_spans(self.read_people, self.contents, anonymous)
+        known = self.store.existing("Content", {s.url for s in spans})
+        where = _Where(self.summary.paths[0], 0)
+        for span in spans:
+            if span.url in known:
+                self.add_rel("READ", "Person", "Content", {
+                    "from": span.person, "to": span.url, "first_at": span.first_at,
+                    "last_at": span.last_at, "count": span.count,
+                    "channel": ",".join(span.channels)}, where)
+
+    def _first_logins(self) -> None:
+        where = _Where(self.summary.paths[0], 0)
+        for person, at in sorted(self.loader.events.first_of("login", self.login_people).items()):
+            event_id = f"first_login:{person}"
+            self.add_node("Event", {"id": event_id, "type": "first_login", "at": at}, where)
+            self.add_rel("PERFORMED", "Person", "Event", {"from": person, "to": event_id},
+                         where)
+
+
+def load_files(store: GraphStore, source: Source, paths: list[Path], *, data_dir: Path,
+               ctx: ReadContext | None = None, batch_size: int = 10_000,
+               progress: Progress | None = None) -> LoadSummary:
+    """Load files of one source (the function `relgraph load SOURCE` calls)."""
+    return Loader(store, data_dir=data_dir, batch_size=batch_size, progress=progress).run(
+        source, paths, ctx or ReadContext(source.name))
+
+
+def load_graph_file(store: GraphStore, path: Path, *, rejects_dir: Path,
+                    batch_size: int = 10_000, source: str | None = None,
+                    progress: Progress | None = None) -> LoadSummary:
+    """Load one relgraph graph JSON Lines file; rejects go to `rejects_dir`, the event log and
+    merge book beside it (its parent is the data dir)."""
+    from connectors.graph_jsonl import SOURCE
+
+    data_dir = Path(rejects_dir).parent
+    loader = Loader(store, data_dir=data_dir, batch_size=batch_size, progress=progress)
+    return loader.run(SOURCE, [Path(path)], ReadContext(SOURCE.name), provenance=source)
+
+
+__all__ = ["Loader", "LoadSummary", "RejectWriter", "load_files", "load_graph_file"]

@@ -89,6 +89,30 @@ SOURCES: dict[str, str] = {
 }
 
 
+# One line per SOURCE for `relgraph load --help` (without importing every reader).
+HELP: dict[str, str] = {
+    "graph": "relgraph's own graph JSON Lines: one node or relationship per line.",
+    "linkedin": "LinkedIn Connections.csv (with --owner): people, employers, KNOWS.",
+    "hubspot": "HubSpot contact or company export: people, companies, customers.",
+    "salesforce": "Salesforce contact or account export: people, companies, customers.",
+    "csv": "Any CSV with --mapping FILE (TOML): contacts or a customer table.",
+    "segment": "Segment JSON Lines (identify, track, page, group, alias): identities, "
+               "events, page reads.",
+    "shopify": "Shopify orders export: customers and purchases.",
+    "transactions": "A transactions CSV (customer or e-mail, date, amount, currency).",
+    "zendesk": "Zendesk ticket export: concerns raised, tagged with topics.",
+    "notes": "Call notes CSV: concerns raised, tagged with topics.",
+    "catalog": "Our content catalogue CSV (url, title, kind, topics).",
+    "feed": "Our own RSS/Atom feed: content, tagged with topics.",
+    "clicks": "Newsletter click/open exports (Mailchimp or email,url,action,timestamp): reads.",
+    "funding": "Crunchbase-style funding rounds CSV: funding triggers.",
+    "news": "Company-news RSS/Atom feeds: funding, leadership and acquisition triggers.",
+    "competitors": "A text file of competitor domains or names.",
+    "mbox": "An mbox mailbox, headers only: who on our team e-mails whom (KNOWS).",
+    "ics": "An .ics calendar: who on our team meets whom (KNOWS).",
+}
+
+
 def source(name: str) -> Source:
     try:
         module = SOURCES[name]

@@ -167,33 +167,38 @@ class EventLog:
                                    {"t": type_}).fetchall()
         return int(rows[0][0])
 
-    def read_spans(self, persons: Iterable[str],
+    def read_spans(self, persons: Iterable[str] = (), urls: Iterable[str] = (),
                    anonymous: dict[str, str] | None = None) -> list[ReadSpan]:
-        """Every (person, URL) read span of these people, counting their anonymous visits
-        (`anonymous` maps a stitched anonymous id to its person)."""
-        people = sorted(set(persons))
-        if not people:
+        """Every (person, URL) read span that involves one of these people or one of these
+        URLs, counting stitched anonymous visits (`anonymous` maps an anonymous id to its
+        person; visits of an anonymous id nobody claimed are not anyone's reads)."""
+        people, pages = sorted(set(persons)), sorted(set(urls))
+        if not people and not pages:
             return []
         aliases = pa.table({"anonymous_id": list((anonymous or {}).keys()),
                             "person": list((anonymous or {}).values())},
                            schema=pa.schema([("anonymous_id", pa.string()),
                                              ("person", pa.string())]))
-        wanted = pa.table({"person": people})
         channels = pa.table({"type": list(READ_CHANNELS), "channel": list(READ_CHANNELS.values())})
         with self._connection() as con:
             con.register("aliases", aliases)
-            con.register("wanted", wanted)
+            con.register("wanted_people", pa.table({"v": pa.array(people, pa.string())}))
+            con.register("wanted_urls", pa.table({"v": pa.array(pages, pa.string())}))
             con.register("channels", channels)
             rows = con.execute("""
-                SELECT coalesce(e.person, a.person) AS who, e.url, min(e."at"), max(e."at"),
-                       count(*), list(DISTINCT c.channel ORDER BY c.channel)
-                FROM events e
-                JOIN channels c USING (type)
-                LEFT JOIN aliases a ON e.person IS NULL AND a.anonymous_id = e.anonymous_id
-                WHERE e.url IS NOT NULL
-                  AND coalesce(e.person, a.person) IN (SELECT person FROM wanted)
-                GROUP BY ALL
-                ORDER BY who, e.url""").fetchall()
+                WITH reads AS (
+                    SELECT coalesce(e.person, a.person) AS who, e.url, e."at", c.channel
+                    FROM events e
+                    JOIN channels c USING (type)
+                    LEFT JOIN aliases a ON e.person IS NULL AND a.anonymous_id = e.anonymous_id
+                    WHERE e.url IS NOT NULL)
+                SELECT who, url, min("at"), max("at"), count(*),
+                       list(DISTINCT channel ORDER BY channel)
+                FROM reads
+                WHERE who IS NOT NULL
+                  AND (who IN (SELECT v FROM wanted_people) OR url IN (SELECT v FROM wanted_urls))
+                GROUP BY who, url
+                ORDER BY who, url""").fetchall()
         return [ReadSpan(r[0], r[1], _utc(r[2]), _utc(r[3]), int(r[4]), tuple(r[5]))
                 for r in rows]
 

@@ -265,15 +265,57 @@ def person_key(text: str) -> str:
 
 
 @lru_cache(maxsize=_CACHE)
-def company_key(text: str) -> str:
-    """The registrable domain of a domain, URL or company e-mail; else a slug of the name."""
+def looks_like_domain(text: str) -> bool:
+    """A domain, URL or e-mail (as opposed to a company name)."""
     text = text.strip()
-    if looks_like_email(text) or "://" in text or _DOMAIN_LIKE.fullmatch(text.lower()):
+    return looks_like_email(text) or "://" in text or bool(_DOMAIN_LIKE.fullmatch(text.lower()))
+
+
+def company_key(text: str) -> str:
+    """The registrable domain of a domain, URL or company e-mail; else the name's key."""
+    text = text.strip()
+    if looks_like_domain(text):
         domain = registrable_domain(text)
         if domain is None:
             raise ValueError(f"{text!r} is a free-mail or public domain or an IP, not a company")
         return domain
-    return slugify(text)
+    return company_name_key(text)
+
+
+# Legal-form words dropped from the end of company names before they are compared.
+LEGAL_SUFFIXES = frozenset({
+    "inc", "incorporated", "llc", "llp", "lp", "ltd", "limited", "plc", "corp", "corporation",
+    "co", "company", "gmbh", "mbh", "ag", "kg", "se", "sa", "sas", "sarl", "srl", "spa", "bv",
+    "nv", "oy", "oyj", "ab", "as", "asa", "aps", "pty", "pte", "kk", "kft", "sro", "zoo",
+})
+
+
+@lru_cache(maxsize=_CACHE)
+def company_name_key(name: str) -> str:
+    """The key of a company known only by its name: legal suffixes, punctuation, accents and
+    case dropped, words joined by '-'. Company keys from domains always hold a dot; these never.
+
+    >>> company_name_key("Brightpath Labs, Inc."), company_name_key("BRIGHTPATH LABS")
+    ('brightpath-labs', 'brightpath-labs')
+    >>> company_name_key("Société Générale S.A."), company_name_key("The Acme Co.")
+    ('societe-generale', 'acme')
+    """
+    text = unicodedata.normalize("NFKD", name.replace("&", " and "))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    words = _SLUG_STRIP.sub(" ", text.replace(".", "")).split()  # "S.A." -> "sa"
+    words = [w.strip("_") for w in words if w.strip("_")]
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words.pop()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    if not words:
+        raise ValueError(f"nothing to make a company key of in {name!r}")
+    return "-".join(words)
+
+
+def is_domain_key(key: str) -> bool:
+    """Company keys are registrable domains (always with a dot) or name keys (never one)."""
+    return "." in key
 
 
 def plain_key(text: str) -> str:

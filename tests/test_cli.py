@@ -28,7 +28,7 @@ def test_init_load_info_and_questions(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert "ready" in relgraph("init", data=data).stdout
     loaded = relgraph("load", "graph", str(DEMO), data=data).stdout
-    assert "loaded 70 rows" in loaded and "rejected 0" in loaded
+    assert "read 70 rows; wrote 27 nodes and 43 relationships; rejected 0" in loaded
     info = relgraph("store", "info", data=data).stdout
     assert re.search(r"node\s+│\s+Person\s+│\s+9", info)
     readers = json.loads(relgraph("query", "readers", "--topic", "CRM", "--concern", "churn",
@@ -68,7 +68,7 @@ def test_rejects_are_reported_and_strict_fails(tmp_path: Path) -> None:
     data = tmp_path / "data"
     result = relgraph("load", "graph", str(bad), data=data)
     assert "rejected 1" in result.stdout and f"{bad}:2: field 'id': is required" in result.stdout
-    assert len(list((data / "rejects").glob("bad.jsonl.*.rejects.jsonl"))) == 1
+    assert len(list((data / "rejects").glob("graph-bad.jsonl.*.rejects.jsonl"))) == 1
     assert relgraph("load", "graph", "--strict", str(bad), data=data, check=False).returncode == 1
 
 

@@ -40,4 +40,4 @@ def test_relgraph_demo_runs_from_a_non_editable_install(tmp_path: Path) -> None:
         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert str(target) in result.stderr  # the installed wheel ran, not the checkout
-    assert "loaded 70 rows" in result.stdout and "Ada Lovelace" in result.stdout
+    assert "read 70 rows" in result.stdout and "Ada Lovelace" in result.stdout

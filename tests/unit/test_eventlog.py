@@ -44,12 +44,16 @@ def test_read_spans_count_stitched_anonymous_visits(tmp_path: Path) -> None:
         ev(6, person="bob@acme.com"),
         ev(7, url="https://x.org/b", hours=2),
     ])
-    (a, b) = log.read_spans(["ada@acme.com"], {"segment:anon-1": "ada@acme.com"})
+    (a, b) = log.read_spans(["ada@acme.com"], anonymous={"segment:anon-1": "ada@acme.com"})
     assert (a.url, a.count, a.first_at, a.last_at, a.channels) == (
         "https://x.org/a", 3, T0 + timedelta(hours=1), T0 + timedelta(hours=9),
         ("newsletter", "web"))
     assert (b.url, b.count) == ("https://x.org/b", 1)
     assert log.read_spans(["ada@acme.com"])[0].count == 2  # without the stitching
+    by_url = log.read_spans(urls=["https://x.org/b", "https://x.org/a"])
+    assert [(s.person, s.url, s.count) for s in by_url] == [
+        ("ada@acme.com", "https://x.org/a", 2), ("ada@acme.com", "https://x.org/b", 1),
+        ("bob@acme.com", "https://x.org/a", 1)]
     assert log.first_of("login", ["ada@acme.com", "bob@acme.com"]) == {
         "ada@acme.com": T0 + timedelta(hours=5)}
 

@@ -146,8 +146,9 @@ def test_canonical_url_refuses(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("Acme Inc.", "acme-inc"), ("jane@acme.io", "acme.io"), ("www.Acme.io", "acme.io"),
-     ("Société Générale", "société-générale"),
+    [("Acme Inc.", "acme"), ("jane@acme.io", "acme.io"), ("www.Acme.io", "acme.io"),
+     ("Société Générale", "societe-generale"), ("Brightpath Labs, Inc.", "brightpath-labs"),
+     ("The Acme Co.", "acme"), ("Ernst & Young LLP", "ernst-and-young"), ("Inc.", "inc"),
      ("bücher.de", "bücher.de"), ("xn--bcher-kva.de", "bücher.de"), ("www.BÜCHER.de", "bücher.de"),
      ("https://shop.xn--bcher-kva.de/x", "bücher.de"), ("jane@bücher.de", "bücher.de"),
      ("example.xn--p1ai", "example.рф"), ("пример.рф", "пример.рф"), ("acme.io.", "acme.io")],

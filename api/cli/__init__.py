@@ -1,0 +1,37 @@
+"""`relgraph`: the operator's and analyst's command line. One module per command group; each
+command is a thin shell over a function in connectors/, graph/ or curation/."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from api.cli import demo as demo_module
+from api.cli import load, merges, query, store, team, topics
+from api.cli.common import err
+from connectors.errors import ConnectorError
+from graph.errors import GraphError
+
+app = typer.Typer(help="Relationship Graph: load, inspect and question the relationship graph.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.command()(store.init)
+app.command()(demo_module.demo)
+app.add_typer(store.app, name="store")
+app.add_typer(load.app, name="load")
+app.add_typer(query.app, name="query")
+app.add_typer(team.app, name="team")
+app.add_typer(merges.app, name="merges")
+app.add_typer(topics.app, name="topics")
+
+
+def main() -> None:
+    try:
+        app()
+    except (GraphError, ConnectorError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""What every command group shares: output formats, argument parsing, the store, error lines."""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from connectors.csvio import csv_safe
+from graph.rows import parse_datetime
+from graph.store import GraphStore, open_store
+
+out = Console()
+err = Console(stderr=True)
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="table, json or csv")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="ISO instant with zone; default now")]
+
+
+def parse_window(text: str) -> timedelta:
+    match = _DURATION.match(text.lower())
+    if not match:
+        raise typer.BadParameter(f"{text!r}: use a number of hours, days or weeks: 36h, 90d, 12w")
+    amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(**{{"h": "hours", "d": "days", "w": "weeks"}[unit]: amount})
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_datetime(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@contextmanager
+def opened_store() -> Iterator[GraphStore]:
+    store = open_store()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, tuples and datetimes as JSON-ready values."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return plain(asdict(value))
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value
+
+
+def day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else ""
+
+
+def write_csv(header: list[str], rows: Iterable[Iterable[Any]]) -> None:
+    """CSV on stdout; cells that a spreadsheet would run as formulas are neutralised."""
+    writer = csv.writer(sys.stdout)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_safe(cell) for cell in row])

@@ -1,0 +1,120 @@
+"""`relgraph load SOURCE PATH…` and `relgraph load --manifest FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn
+from rich.text import Text
+
+from api.cli.common import err, opened_store, out, parse_as_of
+from connectors.manifest import LoadSpec, read_manifest
+from connectors.pipeline import Loader, LoadSummary
+from connectors.source import HELP, SOURCES, source
+from graph.settings import get_settings
+from graph.store import GraphStore
+
+app = typer.Typer(
+    help="Load the files real tools export. `relgraph load SOURCE PATH…` for one source, "
+         "`relgraph load --manifest FILE` for several in order.",
+    invoke_without_command=True)
+
+
+class _Rate(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.completed:,.0f} rows, {task.speed or 0:,.0f} rows/s")
+
+
+def run_spec(store: GraphStore, spec: LoadSpec) -> LoadSummary:
+    settings = get_settings()
+    ctx = spec.context()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), _Rate(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(f"{spec.source}: {', '.join(p.name for p in spec.paths)}",
+                            total=None)
+        loader = Loader(store, data_dir=settings.data_dir, batch_size=settings.batch_size,
+                        progress=lambda n: bar.advance(task, n))
+        return loader.run(source(spec.source), spec.paths, ctx)
+
+
+def print_summary(summary: LoadSummary) -> None:
+    names = ", ".join(p.name for p in summary.paths)
+    out.print(f"[bold]{summary.source}[/] ({names}): read {summary.rows:,} rows; "
+              f"wrote {sum(summary.nodes.values()):,} nodes and "
+              f"{sum(summary.relationships.values()):,} relationships; "
+              f"rejected {summary.rejected:,}")
+    if summary.nodes:
+        out.print("  nodes: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.nodes.items())))
+    if summary.relationships:
+        out.print("  relationships: " + ", ".join(
+            f"{k} {v:,}" for k, v in sorted(summary.relationships.items())))
+    if summary.events_added or summary.events_known:
+        out.print(f"  events: {summary.events_added:,} added to the event log, "
+                  f"{summary.events_known:,} already there")
+    out.print(f"  merged {summary.merged:,}; proposed merges {summary.proposed:,}"
+              + (" (see `relgraph merges list`)" if summary.proposed else ""))
+    for note in summary.notes:
+        out.print(f"  [cyan]note[/]: {note}")
+    for example in summary.examples:
+        out.print(f"  [yellow]rejected[/] {example}")
+    if summary.rejects_file:
+        out.print(f"  every rejected row, with its reason: {summary.rejects_file}")
+
+
+def run_specs(specs: list[LoadSpec], strict: bool) -> None:
+    rejected = 0
+    for spec in specs:  # every spec's options are checked before anything loads
+        spec.context()
+    with opened_store() as store:
+        for spec in specs:
+            summary = run_spec(store, spec)
+            print_summary(summary)
+            rejected += summary.rejected
+    if strict and rejected:
+        raise typer.Exit(1)
+
+
+@app.callback()
+def load(
+    ctx: typer.Context,
+    manifest: Annotated[Path | None, typer.Option(
+        help="a TOML file of [[load]] entries (source, paths, owner, observed_at, timezone, "
+             "mapping), run in order", exists=True, dir_okay=False)] = None,
+    strict: Annotated[bool, typer.Option(help="exit 1 if any row is rejected")] = False,
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        if manifest is not None:
+            raise typer.BadParameter("give a SOURCE or --manifest, not both")
+        return
+    if manifest is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    run_specs(read_manifest(manifest), strict)
+
+
+def _command(name: str) -> None:
+    def command(
+        paths: Annotated[list[Path], typer.Argument(help="files to load", exists=True,
+                                                    dir_okay=False)],
+        owner: Annotated[str | None, typer.Option(
+            help="whose export this is (an e-mail): LinkedIn connections, a mailbox")] = None,
+        observed_at: Annotated[str | None, typer.Option(
+            help="the moment a snapshot export describes (ISO with zone); default: from the "
+                 "file")] = None,
+        timezone: Annotated[str | None, typer.Option(
+            help="IANA zone for times the file writes without one (default UTC)")] = None,
+        mapping: Annotated[Path | None, typer.Option(
+            help="TOML column mapping (the csv source)", exists=True, dir_okay=False)] = None,
+        strict: Annotated[bool, typer.Option(help="exit 1 if any row is rejected")] = False,
+    ) -> None:
+        spec = LoadSpec(name, list(paths), owner, parse_as_of(observed_at), timezone, mapping)
+        run_specs([spec], strict)
+
+    command.__doc__ = HELP[name]
+    app.command(name)(command)
+
+
+for _name in SOURCES:
+    _command(_name)

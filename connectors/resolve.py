@@ -1,0 +1,190 @@
+"""Identity resolution: one key per real person and company, across every source and load.
+
+People: keyed by normalised e-mail (`graph.keys`). Without one, by the source key the reader
+gives ("linkedin:https://www.linkedin.com/in/ada"). A row that names both teaches the resolver
+that the source key *is* that e-mail: the source key becomes an alias of the e-mail's node (a
+node already keyed by it is folded in at the end of the load), so every later row that names only
+the source key lands on the e-mail's node. Anything fuzzier (the same name at the same company)
+is never merged here: it becomes a proposed merge (`connectors/merges.py`) a person decides.
+
+Companies: keyed by registrable domain. A company first seen by name only gets a name key
+(`graph.keys.company_name_key`: the name without legal suffixes, punctuation, accents and case;
+"Brightpath Labs, Inc." and "BRIGHTPATH LABS" are both `brightpath-labs`). As soon as any row
+pairs that name with a domain (a website column, a work e-mail beside a company name), the name
+key becomes an alias of the domain, and a node under the name key is folded into the domain's,
+whatever the load order. A name paired with two different domains keeps the first and the load
+notes the conflict.
+
+Aliases live in the graph (`aliases` on the kept node), so they hold for both stores and survive
+re-loads: the resolver reads them when a load starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from connectors.records import CompanyRef, CustomerRef, KeyRef, PersonRef, Ref
+from graph import keys
+from graph.keys import company_name_key, is_domain_key
+from graph.schema import node_type
+from graph.store import GraphStore
+
+
+class BadRef(ValueError):
+    """A ref the resolver cannot key: names the field of the row and why."""
+
+    def __init__(self, field_name: str, reason: str) -> None:
+        self.field = field_name
+        self.reason = reason
+        super().__init__(f"{field_name}: {reason}")
+
+
+@dataclass
+class Resolver:
+    """Keys for refs, for one load. Learns aliases as it goes; `pending_*` are the folds the
+    load must make in the store when its rows are written."""
+
+    person_aliases: dict[str, str] = field(default_factory=dict)
+    company_aliases: dict[str, str] = field(default_factory=dict)
+    domain_of: dict[str, str] = field(default_factory=dict)  # name key -> domain key
+    pending_people: dict[str, str] = field(default_factory=dict)  # folded -> kept
+    pending_companies: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def for_store(cls, store: GraphStore) -> Resolver:
+        resolver = cls(person_aliases=store.aliases("Person"),
+                       company_aliases=store.aliases("Company"))
+        for key, name in store.companies():
+            if is_domain_key(key) and name:
+                try:
+                    resolver.domain_of.setdefault(company_name_key(name), key)
+                except ValueError:
+                    continue
+        for alias, key in resolver.company_aliases.items():
+            if not is_domain_key(alias) and is_domain_key(key):
+                resolver.domain_of[alias] = key
+        return resolver
+
+    # --- people -------------------------------------------------------------------------------
+
+    def person(self, ref: PersonRef) -> str:
+        strong = weak = None
+        if ref.email:
+            try:
+                strong = keys.normalise_email(ref.email)
+            except ValueError:
+                raise BadRef("email", f"not an e-mail address: {ref.email!r}") from None
+        if ref.source_key:
+            try:
+                weak = keys.person_key(ref.source_key)
+            except ValueError as exc:
+                raise BadRef("id", str(exc)) from None
+        if strong is None and weak is None:
+            raise BadRef("email", "no e-mail address and no other id for this person")
+        if strong is not None and weak is not None and weak != strong:
+            self._learn_person(weak, self._person_alias(strong))
+        return self._person_alias(strong or weak)  # type: ignore[arg-type]
+
+    def _person_alias(self, key: str) -> str:
+        seen = {key}
+        while key in self.person_aliases:  # chains from successive merges
+            key = self.person_aliases[key]
+            if key in seen:
+                break
+            seen.add(key)
+        return key
+
+    def _learn_person(self, weak: str, strong: str) -> None:
+        known = self._person_alias(weak)
+        if known == strong:
+            return
+        if known != weak:  # already an alias of someone else: keep the first, say so
+            self.note(f"{weak} is already merged into {known}; not also into {strong}")
+            return
+        self.person_aliases[weak] = strong
+        self.pending_people[weak] = strong
+
+    def alias_person(self, alias: str, ref: PersonRef) -> str:
+        """An explicit identity link (Segment identify/alias): `alias` is this person."""
+        key = self.person(ref)
+        try:
+            weak = keys.person_key(alias)
+        except ValueError as exc:
+            raise BadRef("id", str(exc)) from None
+        if weak != key:
+            self._learn_person(weak, key)
+        return key
+
+    # --- companies ----------------------------------------------------------------------------
+
+    def company(self, ref: CompanyRef) -> str:
+        domain = None
+        if ref.domain:
+            domain = keys.registrable_domain(ref.domain)
+            if domain is None and not ref.name:
+                raise BadRef("domain", f"{ref.domain!r} is not a company domain "
+                             "(free-mail, an IP or a public suffix)")
+        name = (ref.name or "").strip()
+        if domain is None and name and keys.looks_like_domain(name):
+            domain = keys.registrable_domain(name)  # "Acme.io" written as a name
+        try:
+            name_key = company_name_key(name) if name else None
+        except ValueError:
+            name_key = None
+        if domain is not None:
+            if name_key:
+                self._learn_company(name_key, domain)
+            return self.company_aliases.get(domain, domain)
+        if name_key:
+            key = self.domain_of.get(name_key, name_key)
+            return self.company_aliases.get(key, key)
+        raise BadRef("company", "no company domain and no company name")
+
+    def _learn_company(self, name_key: str, domain: str) -> None:
+        known = self.domain_of.get(name_key)
+        if known == domain:
+            return
+        if known is not None:
+            self.note(f"the name {name_key!r} is paired with {known} and with {domain}; "
+                      f"kept {known}")
+            return
+        self.domain_of[name_key] = domain
+        self.company_aliases[name_key] = domain
+        self.pending_companies[name_key] = domain
+
+    # --- anything -----------------------------------------------------------------------------
+
+    def customer(self, ref: CustomerRef) -> tuple[str, str, str]:
+        """(customer key, label of whose account it is, that node's key)."""
+        if isinstance(ref.of, CompanyRef):
+            company = self.company(ref.of)
+            return f"company:{company}", "Company", company
+        person = self.person(ref.of)
+        return f"person:{person}", "Person", person
+
+    def key(self, ref: Ref) -> tuple[str, str]:
+        """(label, key) of any ref."""
+        if isinstance(ref, PersonRef):
+            return "Person", self.person(ref)
+        if isinstance(ref, CompanyRef):
+            return "Company", self.company(ref)
+        if isinstance(ref, CustomerRef):
+            return "Customer", self.customer(ref)[0]
+        return ref.label, self.plain(ref)
+
+    def plain(self, ref: KeyRef) -> str:
+        if ref.label == "Person":
+            return self.person(PersonRef(source_key=ref.key) if "@" not in ref.key
+                               else PersonRef(email=ref.key))
+        if ref.label == "Company":
+            return self.company(CompanyRef(domain=ref.key) if keys.looks_like_domain(ref.key)
+                                else CompanyRef(name=ref.key))
+        try:
+            return node_type(ref.label).normalise_key(ref.key)
+        except ValueError as exc:
+            raise BadRef("id", str(exc)) from None
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)

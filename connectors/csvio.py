@@ -78,6 +78,15 @@ def detect_encoding(head: bytes) -> str:
         return "cp1252"
 
 
+def _decoded_lines(text: io.TextIOWrapper, path: Path, encoding: str
+                   ) -> Iterator[tuple[int, str]]:
+    """Numbered lines; a decoding failure (UTF-16 cut mid-character) is a clear file error."""
+    try:
+        yield from enumerate(text, start=1)
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(path, f"it is not valid {encoding} text ({exc.reason})") from None
+
+
 def csv_safe(value: object) -> str:
     """Text for a CSV cell that spreadsheets will not run as a formula (OWASP's advice)."""
     text = "" if value is None else str(value)
@@ -132,7 +141,7 @@ class CsvFile:
         wanted = {a.casefold() for group in self.required + self.optional for a in group}
         first: tuple[int, list[str], str] | None = None
         with self._text() as text:
-            for number, line in enumerate(text, start=1):
+            for number, line in _decoded_lines(text, self.path, self.encoding):
                 if number > _PREAMBLE_LINES:
                     break
                 if not line.strip():
@@ -188,6 +197,10 @@ class CsvFile:
                 try:
                     cells = next(reader)
                 except StopIteration:
+                    return
+                except UnicodeDecodeError as exc:  # UTF-16 cut mid-character: nothing follows
+                    yield BadLine(self.path, start, None, f"the file ends inside a "
+                                  f"{self.encoding} character ({exc.reason})")
                     return
                 except csv.Error as exc:
                     yield BadLine(self.path, start, None, f"not valid CSV ({exc})")

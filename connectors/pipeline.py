@@ -153,8 +153,6 @@ class Loader:
         "<source>:<file name>" per file unless `provenance` names it."""
         paths = [Path(p) for p in paths]
         summary = LoadSummary(source.name, paths)
-        if source.snapshot is False and ctx.observed_at is not None:
-            ctx.note("--observed-at does not apply to this source (it is not a snapshot)")
         if not ctx.team:
             ctx.team = frozenset(self.store.team())
         readers = [_primed(source.read(path, ctx)) for path in paths]  # whole-file errors now
@@ -206,6 +204,7 @@ class _Run:
         self.observed_people: set[str] = set()
         self.companies: set[str] = set()
         self.contents: set[str] = set()
+        self.rejected_rows: set[tuple[str, int, str | None, str]] = set()
         self._taxonomy = loader.taxonomy
 
     # --- records ------------------------------------------------------------------------------
@@ -257,8 +256,11 @@ class _Run:
         if isinstance(item.ref, CompanyRef) and item.ref.domain and "domain" not in row \
                 and keys.is_domain_key(key):
             row["domain"] = key
-        if isinstance(item.ref, PersonRef) and item.ref.email and "email" not in row:
-            row["email"] = item.ref.email.strip()
+        if isinstance(item.ref, PersonRef) and item.ref.email:
+            if self.resolver.email(item.ref.email) is None:
+                row.pop("email", None)  # keyed by its source id; the bad address is not kept
+            else:
+                row.setdefault("email", item.ref.email.strip())
         if item.observed_at is not None:
             row[OBSERVED] = item.observed_at
         if label == "Content":
@@ -282,7 +284,11 @@ class _Run:
         for match in self._taxonomy.topics_of(item.text, item.topics):
             if match.topic_id not in self.topics_written:
                 self.topics_written.add(match.topic_id)
-                self.add_node("Topic", {"id": match.topic_id, "name": match.name}, where)
+                known = self._taxonomy.by_id.get(match.topic_id)
+                row = {"id": match.topic_id, "name": match.name}
+                if known is not None and known.synonyms:
+                    row["synonyms"] = list(known.synonyms)
+                self.add_node("Topic", row, where)
             self.add_rel("ABOUT", label, "Topic", {"from": key, "to": match.topic_id,
                                                    "weight": match.weight,
                                                    "matched": match.matched}, where)
@@ -373,6 +379,11 @@ class _Run:
             self.reject(where, rej.field, rej.reason)
 
     def reject(self, where: _Where, field_name: str | None, reason: str) -> None:
+        """One reject per row and reason: a bad ref shared by a row's records counts once."""
+        seen = (str(where.path), where.line, field_name, reason)
+        if seen in self.rejected_rows:
+            return
+        self.rejected_rows.add(seen)
         record = dict(where.record) if where.record is not None else None
         self.rejects.add(str(where.path), where.line, field_name, reason, record)
         if len(self.summary.examples) < 5:
@@ -428,6 +439,7 @@ class _Run:
         where = _Where(self.summary.paths[0], 0)
         for person, at in sorted(self.loader.events.first_of("login", self.login_people).items()):
             event_id = f"first_login:{person}"
+            self.add_node("Person", {"id": person}, where)
             self.add_node("Event", {"id": event_id, "type": "first_login", "at": at}, where)
             self.add_rel("PERFORMED", "Person", "Event", {"from": person, "to": event_id},
                          where)

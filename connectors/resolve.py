@@ -70,21 +70,31 @@ class Resolver:
 
     def person(self, ref: PersonRef) -> str:
         strong = weak = None
-        if ref.email:
-            try:
-                strong = keys.normalise_email(ref.email)
-            except ValueError:
-                raise BadRef("email", f"not an e-mail address: {ref.email!r}") from None
         if ref.source_key:
             try:
                 weak = keys.person_key(ref.source_key)
             except ValueError as exc:
                 raise BadRef("id", str(exc)) from None
+        if ref.email:
+            strong = self.email(ref.email)
+            if strong is None:
+                if weak is None:
+                    raise BadRef("email", f"not an e-mail address: {ref.email!r}")
+                self.note("rows whose e-mail is not an e-mail address were keyed by their "
+                          "source id instead (the address was not stored)")
         if strong is None and weak is None:
             raise BadRef("email", "no e-mail address and no other id for this person")
         if strong is not None and weak is not None and weak != strong:
             self._learn_person(weak, self._person_alias(strong))
         return self._person_alias(strong or weak)  # type: ignore[arg-type]
+
+    @staticmethod
+    def email(text: str) -> str | None:
+        """The normalised e-mail, or None when the text is not an e-mail address."""
+        try:
+            return keys.normalise_email(text)
+        except ValueError:
+            return None
 
     def _person_alias(self, key: str) -> str:
         seen = {key}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import typer.main
 
 from api.cli import app
@@ -36,7 +39,16 @@ def test_every_source_is_in_the_readme() -> None:
     missing = []
     for name, module in SOURCES.items():
         path = ROOT / (module.replace(".", "/") + ".py")
-        if path.exists() and (f"connectors/{path.name}" not in README
-                              or f"relgraph load {name}" not in README):
+        if not path.exists():
+            missing.append(f"{name} (registered, but {module} does not exist)")
+        elif f"connectors/{path.name}" not in README or f"relgraph load {name}" not in README:
             missing.append(name)
+        elif name != "graph" and not (ROOT / "docs" / "sources" / f"{name}.md").exists():
+            missing.append(f"{name} (no docs/sources/{name}.md)")
     assert not missing, f"README does not describe sources: {missing}"
+
+
+def test_the_readme_source_section_is_generated_from_docs_sources() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "readme_sources.py"),
+                             "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout

@@ -18,6 +18,7 @@ summary can say so; a time with a zone keeps it. Every result is converted to UT
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -92,6 +93,13 @@ class TimeReader:
             except ValueError:
                 continue
         try:
-            return dateutil_parser.parse(raw, dayfirst=self.dayfirst)
+            with warnings.catch_warnings():  # "unknown zone name" garbage is simply not a date
+                warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+                parsed = dateutil_parser.parse(raw, dayfirst=self.dayfirst)
         except (ValueError, OverflowError, TypeError):
             raise ValueError(f"not a date: {raw!r}") from None
+        if parsed.tzinfo is None and re.search(r"[A-Za-z]{3,}\s*$", raw) and \
+                not re.search(r"(AM|PM|am|pm)\s*$", raw):
+            # dateutil dropped a zone name it does not know ("10:00 XYZ"): guessing is wrong.
+            raise ValueError(f"not a date (unknown time zone): {raw!r}")
+        return parsed

@@ -124,6 +124,9 @@ def _u_label(label: str) -> str:
         return label  # not valid IDNA 2008 (an emoji, a bad xn-- label): kept as written
 
 
+_HOST_LABEL = re.compile(r"(?!-)[\w-]{1,63}(?<!-)")
+
+
 @lru_cache(maxsize=_CACHE)
 def _domain_name(host: str) -> str:
     """A host name in its one key form: UTS #46-mapped (lower case), U-labels, no trailing dot."""
@@ -237,8 +240,10 @@ def canonical_url(text: str) -> str:
         raise ValueError(f"not a web URL (bad IPv6 address): {text!r}")
     else:
         host = _domain_name(hostname)
-    if not host:
-        raise ValueError(f"not a web URL: {text!r}")
+        labels = host.split(".")
+        if len(labels) < 2 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+            # "not a url" parses with host "not a url"; "localhost" is no page anyone reads.
+            raise ValueError(f"not a web URL (bad host {hostname!r}): {text!r}")
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     # w3lib sees only the path and the query: host, port and user info are settled above.
     path_query = canonicalize_url(urlunsplit(("http", "h", parts.path, parts.query, "")))

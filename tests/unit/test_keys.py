@@ -137,7 +137,9 @@ def test_canonical_url(raw: str, expected: str) -> None:
     "raw",
     ["mailto:a@b.com", "javascript:alert(1)", "JavaScript://%0aalert(1)", "tel:+15551234",
      "ftp://example.com/f", "data:text/plain,hi", "http://", "https:///path",
-     "http://[::1", "http://[not-ip]/", "http://example.com:99999/", "http://example.com:x/"],
+     "http://[::1", "http://[not-ip]/", "http://example.com:99999/", "http://example.com:x/",
+     "not a url", "https://not a url/x", "http://localhost/a", "https://-bad-.com/",
+     "https://a..b.com/", "https://exa mple.com/"],
 )
 def test_canonical_url_refuses(raw: str) -> None:
     with pytest.raises(ValueError, match="not a web URL"):

@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import DEMO, ROOT
 
+WORLD = ROOT / "fixtures" / "world" / "world.toml"
+
 
 def relgraph(*args: str, data: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RELGRAPH_STORE": "memory", "RELGRAPH_DATA_DIR": str(data),
@@ -92,9 +94,58 @@ def test_neo4j_without_a_password_fails_early(tmp_path: Path) -> None:
     assert result.returncode == 1 and "needs NEO4J_PASSWORD" in result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["init"], ["store", "info"], ["load", "graph"],
-                                     ["query", "readers"], ["query", "companies"],
-                                     ["query", "profile"], ["demo"]])
+def test_a_world_from_export_files_through_the_command_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    relgraph("team", "add", "maya@relgraph.io", "--name", "Maya Chen", data=data)
+    relgraph("team", "add", "tom@relgraph.io", data=data)
+    loaded = relgraph("load", "--manifest", str(WORLD), "--strict", data=data).stdout
+    assert "zendesk (zendesk-tickets.csv): read 30 rows" in loaded
+    assert "events: 10 added to the event log, 0 already there" in loaded
+    assert "proposed merges 1 (see `relgraph merges list`)" in loaded
+    listed = json.loads(relgraph("merges", "list", "--format", "json", data=data).stdout)
+    assert [(m["id"], m["keep"], m["status"]) for m in listed] == [
+        (1, "rajpatel@gmail.com", "proposed")]
+    assert "merged linkedin:" in relgraph("merges", "approve", "1", data=data).stdout
+    again = relgraph("merges", "approve", "1", data=data, check=False)
+    assert again.returncode == 1 and "already approved" in again.stderr
+    readers = json.loads(relgraph("query", "readers", "--topic", "CRM", "--concern", "churn",
+                                  "--as-of", "2026-11-01T00:00:00Z", "--format", "json",
+                                  data=data).stdout)
+    assert [r["person_id"] for r in readers] == ["zoe@acme.com", "rajpatel@gmail.com",
+                                                 "ada@acme.com"]
+    reloaded = relgraph("load", "segment", str(WORLD.parent / "segment-events.jsonl"),
+                        data=data).stdout
+    assert "events: 0 added to the event log, 10 already there" in reloaded
+
+
+def test_load_errors_are_clear_and_load_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    no_owner = relgraph("load", "linkedin", str(WORLD.parent / "maya" / "Connections.csv"),
+                        data=data, check=False)
+    assert no_owner.returncode == 1 and "needs --owner EMAIL" in no_owner.stderr
+    good = WORLD.parent / "catalog.csv"
+    missing = tmp_path / "contacts.csv"
+    missing.write_text("Name,Phone\nAda,123\n", encoding="utf-8")
+    both = relgraph("load", "catalog", str(good), str(missing), data=data, check=False)
+    assert both.returncode == 1 and "required column(s) 'url'" in both.stderr
+    assert "Traceback" not in both.stderr
+    assert not (data / "graph.snapshot").exists()  # the good file was not loaded either
+    bad_zone = relgraph("load", "clicks", str(WORLD.parent / "newsletter-clicks.csv"),
+                        "--timezone", "Mars/Olympus", data=data, check=False)
+    assert bad_zone.returncode == 1 and "unknown time zone 'Mars/Olympus'" in bad_zone.stderr
+
+
+def test_topics_test_shows_what_matched(tmp_path: Path) -> None:
+    shown = relgraph("topics", "test", "Churn risk: the CRM's renewals are in doubt",
+                     data=tmp_path).stdout
+    assert "churn" in shown and "crm" in shown and "renewal" in shown
+
+
+@pytest.mark.parametrize("command", [[], ["init"], ["store", "info"], ["load"], ["load", "graph"],
+                                     ["load", "linkedin"], ["load", "csv"], ["team", "add"],
+                                     ["merges", "list"], ["merges", "approve"],
+                                     ["topics", "test"], ["query", "readers"],
+                                     ["query", "companies"], ["query", "profile"], ["demo"]])
 def test_help_everywhere(command: list[str], tmp_path: Path) -> None:
     result = relgraph(*command, "--help", data=tmp_path)
     assert "Usage:" in result.stdout

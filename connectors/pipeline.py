@@ -285,7 +285,7 @@ class _Run:
             if match.topic_id not in self.topics_written:
                 self.topics_written.add(match.topic_id)
                 known = self._taxonomy.by_id.get(match.topic_id)
-                row = {"id": match.topic_id, "name": match.name}
+                row: dict[str, Any] = {"id": match.topic_id, "name": match.name}
                 if known is not None and known.synonyms:
                     row["synonyms"] = list(known.synonyms)
                 self.add_node("Topic", row, where)
@@ -323,13 +323,19 @@ class _Run:
         if item.type in MEANINGFUL:
             if item.account is not None:
                 self.resolve(item.account, where)
-            self.add_node("Person", {"id": person}, where)
-            self.add_node("Event", {"id": event_id, "type": item.type, "at": item.at,
-                                    "properties": dict(item.properties)}, where)
-            self.add_rel("PERFORMED", "Person", "Event", {"from": person, "to": event_id}, where)
-            if account is not None:
-                self.add_rel("FOR_ACCOUNT", "Event", "Customer", {"from": event_id,
-                                                                   "to": account}, where)
+            self.interaction(person, event_id, item.type, item.at, dict(item.properties),
+                             account, where)
+
+    def interaction(self, person: str, event_id: str, type_: str, at: datetime,
+                    properties: dict[str, Any], account: str | None, where: _Where) -> None:
+        """A meaningful interaction as an Event node the person PERFORMED (for its account)."""
+        self.add_node("Person", {"id": person}, where)
+        self.add_node("Event", {"id": event_id, "type": type_, "at": at,
+                                "properties": properties}, where)
+        self.add_rel("PERFORMED", "Person", "Event", {"from": person, "to": event_id}, where)
+        if account is not None:
+            self.add_rel("FOR_ACCOUNT", "Event", "Customer", {"from": event_id, "to": account},
+                         where)
 
     # --- batches ------------------------------------------------------------------------------
 
@@ -396,6 +402,7 @@ class _Run:
         self.flush_events()
         self.flush_rels()
         merged_people = self._apply_aliases()
+        self._stitched_interactions()
         self._reads()
         self._first_logins()
         self.flush_rels()
@@ -418,6 +425,17 @@ class _Run:
                     kept.add(keep)
                     self.read_people.add(keep)
         return kept
+
+    def _stitched_interactions(self) -> None:
+        """Meaningful events an anonymous visitor did before this load learned who they are
+        (earlier in this load or in an earlier one): credited to the person now."""
+        stitched = {a: k for a, k in self.resolver.pending_people.items()
+                    if a.startswith("segment:")}
+        where = _Where(self.summary.paths[0], 0)
+        for event in self.loader.events.unclaimed(stitched, MEANINGFUL):
+            assert event.anonymous_id is not None
+            self.interaction(stitched[event.anonymous_id], event.id, event.type, event.at,
+                             json.loads(event.properties), event.account, where)
 
     def _reads(self) -> None:
         """READ relationships from the event log, for the people and pages this load touched."""

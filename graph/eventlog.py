@@ -215,6 +215,23 @@ class EventLog:
                 GROUP BY person""", {"t": type_}).fetchall()
         return {r[0]: _utc(r[1]) for r in rows}
 
+    def unclaimed(self, anonymous: Iterable[str], types: Iterable[str]) -> list[LoggedEvent]:
+        """Events of these types that anonymous visitors did before anyone knew who they were
+        (no person recorded), so that stitching them later can credit the person."""
+        ids, wanted = sorted(set(anonymous)), sorted(set(types))
+        if not ids or not wanted:
+            return []
+        with self._connection() as con:
+            con.register("ids", pa.table({"v": pa.array(ids, pa.string())}))
+            con.register("wanted", pa.table({"v": pa.array(wanted, pa.string())}))
+            rows = con.execute(f"""
+                SELECT {", ".join(f'"{c}"' for c in _COLUMNS[:-1])} FROM events
+                WHERE person IS NULL AND anonymous_id IN (SELECT v FROM ids)
+                  AND type IN (SELECT v FROM wanted)
+                ORDER BY "at", id""").fetchall()
+        return [LoggedEvent(r[0], r[1], _utc(r[2]), r[3], r[4], r[5], r[6], r[7], r[8])
+                for r in rows]
+
     def sql(self, query: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a read-only query over the `events` view (analytics, tests)."""
         with self._connection() as con:

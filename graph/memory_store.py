@@ -17,6 +17,7 @@ being read as an empty graph. It is a pickle: only ever load snapshots from your
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import os
@@ -37,29 +38,23 @@ import networkx as nx
 from graph.errors import BadRow, NodeNotFound, SnapshotConflict, SnapshotError
 from graph.merging import ObservedJob, job_dates, merged_props
 from graph.model import (
-    SAMPLE_PEOPLE,
     CompanyMatch,
-    ConcernEvidence,
-    Employment,
     PersonProfile,
     ReaderMatch,
     ReaderQuery,
-    ReadEvidence,
     Reject,
     StoreCounts,
     WriteResult,
     as_utc,
-    build_profile,
-    is_current,
-    match_order,
     now_utc,
-    person_key,
-    read_overlaps,
-    sort_match,
 )
+from graph.questions import A, Q, Question
+from graph.questions.profile import PROFILE, ProfileQuery
+from graph.questions.readers import COMPANIES, READERS
 from graph.rows import NodeRow, RelRow, batches, newer_wins, node_row, rel_row
 from graph.schema import COMPANY_FLAGS, NODE_TYPES, REL_TYPES, node_type, rel_ends, rel_type
 from graph.settings import StoreKind
+from graph.view import GraphView
 
 # The one format marker. Bump FORMAT whenever what is pickled changes shape; a snapshot of any
 # other version is refused with a clear message (its data must be loaded again).
@@ -355,6 +350,9 @@ class MemoryStore:
     def close(self) -> None:
         """Closing never saves implicitly: a failed load must not leave half its rows on disk."""
 
+    async def aclose(self) -> None:
+        """Nothing async to release: questions run in worker threads."""
+
     # --- writes -----------------------------------------------------------------------------
     # Rows are validated outside the lock; each batch is applied under the exclusive lock, so
     # questions interleave with a long load batch by batch, as they do with Neo4j transactions.
@@ -539,7 +537,7 @@ class MemoryStore:
         """Keys of the people who work at a company flagged own at `as_of` (default now)."""
         moment = as_utc(as_of)
         with self._reading():
-            return sorted(p[1] for p in self._team(moment))
+            return sorted(p[1] for p in self._view().team(moment))
 
     def reconcile_jobs(self, persons: Iterable[str]) -> int:
         """Re-date the observed jobs of these people; returns how many jobs changed."""
@@ -549,7 +547,7 @@ class MemoryStore:
                 person = ("Person", key)
                 if person not in self._nodes:
                     continue
-                observed = [(company, w) for company, w in self._out(person, "WORKS_AT")
+                observed = [(company, w) for company, w in self._view().out(person, "WORKS_AT")
                             if w.get("first_seen") is not None]
                 dates = job_dates(ObservedJob(c[1], w["first_seen"], w["last_seen"])
                                   for c, w in observed)
@@ -578,125 +576,24 @@ class MemoryStore:
                 relationships=dict(sorted(self._rel_counts.items())),
             )
 
-    def _out(self, node: Node, rel: str) -> Iterator[tuple[Node, dict[str, Any]]]:
-        for other, by_type in self._succ[node].items():
-            attrs = by_type.get(rel)
-            if attrs is not None:
-                yield other, attrs
+    def _view(self) -> GraphView:
+        return GraphView(self._nodes, self._succ, self._pred, self._labels, self._flags)
 
-    def _about(self, node: Node, topic: str) -> bool:
-        return "ABOUT" in self._succ[node].get(("Topic", topic), ())
+    def ask(self, question: Question[Q, A], query: Q) -> A:
+        """Run a question (graph/questions/) on the graph as it is now."""
+        prepared = question.prepare(query)
+        with self._reading():
+            return question.embedded(self._view(), prepared)
 
-    def _jobs(self, person: Node) -> list[Employment]:
-        return [
-            Employment(company[1], self._nodes[company].get("name"), w.get("title"),
-                       w.get("since"), w.get("until"))
-            for company, w in self._out(person, "WORKS_AT")
-        ]
-
-    def _seeds(self, q: ReaderQuery) -> set[Node]:
-        assert q.as_of is not None
-        if q.person is not None:
-            seed = ("Person", q.person)
-            if seed not in self._nodes:
-                raise NodeNotFound("Person", q.person)
-            return {seed}
-        return self._team(q.as_of)
-
-    def _team(self, as_of: datetime) -> set[Node]:
-        team: set[Node] = set()
-        for key in self._flags["own"]:
-            for person, by_type in self._pred[("Company", key)].items():
-                w = by_type.get("WORKS_AT")
-                if w is not None and is_current(w.get("since"), w.get("until"), as_of):
-                    team.add(person)
-        return team
-
-    def _matches(self, q: ReaderQuery) -> Iterator[ReaderMatch]:
-        assert q.as_of is not None
-        seeds = self._seeds(q)
-        via: dict[Node, set[str]] = {}
-        for seed in seeds:
-            for neighbours in (self._succ[seed], self._pred[seed]):
-                for other, by_type in neighbours.items():
-                    if "KNOWS" in by_type and other not in seeds:
-                        via.setdefault(other, set()).add(seed[1])
-        read_since, concern_since = q.read_since, q.concern_since
-        for person, knowers in via.items():
-            reads = []
-            for content, r in self._out(person, "READ"):
-                c = self._nodes[content]
-                if (
-                    read_overlaps(r["first_at"], r["last_at"], read_since, q.as_of)
-                    and (q.content_kind is None or c.get("kind") == q.content_kind)
-                    and self._about(content, q.read_topic)
-                ):
-                    reads.append(ReadEvidence(content[1], c.get("title"), c.get("kind"),
-                                              r["first_at"], r["last_at"], r.get("count", 1)))
-            if not reads:
-                continue
-            concerns = [
-                ConcernEvidence(concern[1], k["text"], k.get("channel"), k["at"])
-                for concern, _ in self._out(person, "RAISED")
-                for k in (self._nodes[concern],)
-                if concern_since <= k["at"] <= q.as_of and self._about(concern, q.concern_topic)
-            ]
-            if not concerns:
-                continue
-            companies = tuple(
-                j for j in self._jobs(person) if is_current(j.since, j.until, q.as_of)
-            )
-            yield ReaderMatch(person[1], self._nodes[person].get("name"), tuple(knowers),
-                              companies, tuple(reads), tuple(concerns))
+    async def ask_async(self, question: Question[Q, A], query: Q) -> A:
+        """The same, in a worker thread: the event loop never waits on a graph walk."""
+        return await asyncio.to_thread(self.ask, question, query)
 
     def readers(self, query: ReaderQuery) -> list[ReaderMatch]:
-        q = query.resolved()
-        with self._reading():
-            matches = sorted(self._matches(q), key=match_order)
-        return [sort_match(m) for m in matches[q.offset:q.offset + q.limit]]
+        return list(self.ask(READERS, query).items)
 
     def reader_companies(self, query: ReaderQuery) -> list[CompanyMatch]:
-        q = query.resolved()
-        people: dict[str, set[str]] = {}
-        names: dict[str, str | None] = {}
-        with self._reading():
-            for match in self._matches(q):
-                for job in match.companies:
-                    people.setdefault(job.company_id, set()).add(match.person_id)
-                    names[job.company_id] = job.name
-        ranked = sorted(people.items(), key=lambda item: (-len(item[1]), item[0]))
-        return [
-            CompanyMatch(company, names[company], len(ids), tuple(sorted(ids)[:SAMPLE_PEOPLE]))
-            for company, ids in ranked[q.offset:q.offset + q.limit]
-        ]
+        return list(self.ask(COMPANIES, query).items)
 
     def person_profile(self, person_id: str, *, as_of: datetime | None = None) -> PersonProfile:
-        moment = as_utc(as_of)
-        key = person_key(person_id)
-        with self._reading():
-            return self._profile(("Person", key), moment)
-
-    def _profile(self, person: Node, moment: datetime) -> PersonProfile:
-        attrs = self._nodes.get(person)
-        if attrs is None:
-            raise NodeNotFound("Person", person[1])
-        connections = {
-            other
-            for neighbours in (self._succ[person], self._pred[person])
-            for other, by_type in neighbours.items()
-            if "KNOWS" in by_type
-        }
-        reads = [
-            (topic[1], self._nodes[topic].get("name"), content[1], r.get("count", 1),
-             r["first_at"], r["last_at"])
-            for content, r in self._out(person, "READ")
-            for topic, _ in self._out(content, "ABOUT")
-        ]
-        concerns = [
-            ConcernEvidence(concern[1], k["text"], k.get("channel"), k["at"],
-                            tuple(sorted(t[1] for t, _ in self._out(concern, "ABOUT"))))
-            for concern, _ in self._out(person, "RAISED")
-            for k in (self._nodes[concern],)
-        ]
-        return build_profile({"id": person[1], **attrs}, self._jobs(person), len(connections),
-                             reads, concerns, moment)
+        return self.ask(PROFILE, ProfileQuery(person_id, as_of))

@@ -15,7 +15,15 @@ from datetime import datetime
 from functools import cache, partial
 from typing import Any, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    Driver,
+    GraphDatabase,
+    ManagedTransaction,
+    unit_of_work,
+)
 from neo4j.exceptions import (
     AuthError,
     DriverError,
@@ -29,23 +37,19 @@ from graph.errors import BadRow, NodeNotFound, QueryTimeout, StoreError, StoreUn
 from graph.merging import ObservedJob, job_dates
 from graph.migrations import migrations
 from graph.model import (
-    SAMPLE_PEOPLE,
     CompanyMatch,
-    ConcernEvidence,
-    Employment,
     PersonProfile,
     ReaderMatch,
     ReaderQuery,
-    ReadEvidence,
     Reject,
     StoreCounts,
     WriteResult,
     as_utc,
-    build_profile,
     now_utc,
-    person_key,
-    sort_match,
 )
+from graph.questions import A, Q, Question
+from graph.questions.profile import PROFILE, ProfileQuery
+from graph.questions.readers import COMPANIES, READERS
 from graph.rows import batches, node_row, rel_row
 from graph.schema import (
     NODE_TYPES,
@@ -200,75 +204,7 @@ def merge_cypher(label: str) -> tuple[str, ...]:
 
 _CURRENT = "(w.since IS NULL OR w.since <= $as_of) AND (w.until IS NULL OR w.until > $as_of)"
 
-_SEED_PERSON = "MATCH (s:Person {id: $person})"
 _SEED_TEAM = f"MATCH (s:Person)-[w:WORKS_AT]->(:Company {{own: true}}) WHERE {_CURRENT}"
-
-_CANDIDATES = """
-WITH collect(DISTINCT s) AS seeds
-UNWIND seeds AS s
-MATCH (s)-[:KNOWS]-(p:Person)
-WHERE NOT p IN seeds
-WITH p, collect(DISTINCT s.id) AS via"""
-
-_READ_MATCH = """MATCH (p)-[rd:READ]->(c:Content)-[:ABOUT]->(:Topic {id: $read_topic})
-WHERE rd.first_at <= $as_of AND rd.last_at >= $read_since
-  AND ($content_kind IS NULL OR c.kind = $content_kind)"""
-
-_CONCERN_MATCH = """MATCH (p)-[:RAISED]->(k:Concern)-[:ABOUT]->(:Topic {id: $concern_topic})
-WHERE $concern_since <= k.at <= $as_of"""
-
-READERS_TAIL = f"""
-{_READ_MATCH}
-WITH p, via, collect({{content_id: c.id, title: c.title, kind: c.kind, first_at: rd.first_at,
-                      last_at: rd.last_at, count: coalesce(rd.count, 1)}}) AS reads
-{_CONCERN_MATCH}
-WITH p, via, reads, max(k.at) AS latest,
-     collect({{concern_id: k.id, text: k.text, channel: k.channel, at: k.at}}) AS concerns
-ORDER BY latest DESC, p.id
-SKIP $offset LIMIT $limit
-RETURN p.id AS person_id, p.name AS name, via, reads, concerns,
-       [(p)-[w:WORKS_AT]->(co:Company) WHERE {_CURRENT} |
-        {{company_id: co.id, name: co.name, title: w.title, since: w.since, until: w.until}}
-       ] AS companies"""
-
-COMPANIES_TAIL = f"""
-WHERE EXISTS {{ {_READ_MATCH} }}
-  AND EXISTS {{ {_CONCERN_MATCH} }}
-MATCH (p)-[w:WORKS_AT]->(co:Company)
-WHERE {_CURRENT}
-WITH co, p ORDER BY p.id
-WITH co, collect(DISTINCT p.id) AS ids
-WITH co, ids, size(ids) AS people
-ORDER BY people DESC, co.id
-SKIP $offset LIMIT $limit
-RETURN co.id AS company_id, co.name AS name, people, ids[..$sample] AS person_ids"""
-
-PROFILE = """
-MATCH (p:Person {id: $id})
-RETURN p {.*} AS person,
-  [(p)-[w:WORKS_AT]->(co:Company) |
-   {company_id: co.id, name: co.name, title: w.title, since: w.since, until: w.until}] AS jobs,
-  COUNT { (p)-[:KNOWS]-(:Person) } AS connections,
-  [(p)-[r:READ]->(c:Content)-[:ABOUT]->(t:Topic) |
-   [t.id, t.name, c.id, coalesce(r.count, 1), r.first_at, r.last_at]] AS reads,
-  [(p)-[:RAISED]->(k:Concern) |
-   {concern_id: k.id, text: k.text, channel: k.channel, at: k.at,
-    topics: [(k)-[:ABOUT]->(t:Topic) | t.id]}] AS concerns"""
-# KNOWS is stored once per pair (see RelType.undirected), so counting relationships counts people.
-
-
-def reader_cypher(query: ReaderQuery, tail: str) -> str:
-    """The whole question: a fixed seed clause chosen by shape, never by user text."""
-    return (_SEED_PERSON if query.person is not None else _SEED_TEAM) + _CANDIDATES + tail
-
-
-def reader_params(q: ReaderQuery) -> dict[str, Any]:
-    return {
-        "person": q.person, "as_of": q.as_of, "read_topic": q.read_topic,
-        "concern_topic": q.concern_topic, "read_since": q.read_since,
-        "concern_since": q.concern_since, "content_kind": q.content_kind,
-        "offset": q.offset, "limit": q.limit, "sample": SAMPLE_PEOPLE,
-    }
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -296,11 +232,6 @@ def _count(tx: ManagedTransaction, cypher: str, **params: Any) -> int:
     return int(record["c"])
 
 
-def _employment(d: dict[str, Any]) -> Employment:
-    return Employment(d["company_id"], d["name"], d["title"], native(d["since"]),
-                      native(d["until"]))
-
-
 class Neo4jStore:
     kind = StoreKind.NEO4J
 
@@ -311,9 +242,12 @@ class Neo4jStore:
         self.database = database
         self.batch_size = batch_size
         self.query_timeout = query_timeout  # seconds a question may run on the server
+        self._auth = (user, password)
         self._driver: Driver = GraphDatabase.driver(
-            uri, auth=(user, password), connection_timeout=10, max_transaction_retry_time=30
+            uri, auth=self._auth, connection_timeout=10, max_transaction_retry_time=30,
+            notifications_min_severity="OFF",  # planner hints are not the user's business
         )
+        self._async_driver: AsyncDriver | None = None
         try:
             self._driver.verify_connectivity()
         except AuthError as exc:
@@ -366,6 +300,43 @@ class Neo4jStore:
 
     def close(self) -> None:
         self._driver.close()
+
+    async def aclose(self) -> None:
+        """Close the async driver (bound to the event loop that used it); `close` the rest."""
+        if self._async_driver is not None:
+            await self._async_driver.close()
+            self._async_driver = None
+
+    # --- questions (graph/questions/) --------------------------------------------------------
+
+    def ask(self, question: Question[Q, A], query: Q) -> A:
+        """Run a question: its one Cypher round trip, under the server-side time limit."""
+        prepared = question.prepare(query)
+        cypher = question.cypher(prepared)
+
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [native(r.data()) for r in tx.run(cypher.text, cypher.params)]
+
+        return question.from_records(prepared, self._run(question.name, work, write=False))
+
+    async def ask_async(self, question: Question[Q, A], query: Q) -> A:
+        """The same through the driver's async API (the API's event loop never blocks)."""
+        prepared = question.prepare(query)
+        cypher = question.cypher(prepared)
+        if self._async_driver is None:
+            self._async_driver = AsyncGraphDatabase.driver(
+                self.uri, auth=self._auth, connection_timeout=10, max_transaction_retry_time=30,
+                notifications_min_severity="OFF")
+
+        async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
+            result = await tx.run(cypher.text, cypher.params)
+            return [native(r.data()) async for r in result]
+
+        with self._translated(question.name):
+            async with self._async_driver.session(database=self.database) as session:
+                records = await session.execute_read(
+                    unit_of_work(timeout=self.query_timeout)(work))
+        return question.from_records(prepared, records)
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -596,70 +567,11 @@ SET w.since = datetime(row.since), w.until = datetime(row.until)"""
 
         return self._run("counts", work, write=False)
 
-    def _require_person(self, key: str) -> None:
-        found = self._run(
-            f"Person {key!r}",
-            lambda tx: _count(tx, "MATCH (p:Person {id: $id}) RETURN count(p) AS c", id=key),
-            write=False,
-        )
-        if not found:
-            raise NodeNotFound("Person", key)
-
     def readers(self, query: ReaderQuery) -> list[ReaderMatch]:
-        q = query.resolved()
-        cypher = reader_cypher(q, READERS_TAIL)
-        records = self._run(
-            "readers", lambda tx: list(tx.run(cypher, reader_params(q))), write=False
-        )
-        if not records and q.person is not None:
-            self._require_person(q.person)
-        return [
-            sort_match(ReaderMatch(
-                person_id=r["person_id"], name=r["name"], via=tuple(r["via"]),
-                companies=tuple(_employment(c) for c in r["companies"]),
-                reads=tuple(
-                    ReadEvidence(d["content_id"], d["title"], d["kind"], native(d["first_at"]),
-                                 native(d["last_at"]), d["count"])
-                    for d in r["reads"]
-                ),
-                concerns=tuple(
-                    ConcernEvidence(d["concern_id"], d["text"], d["channel"], native(d["at"]))
-                    for d in r["concerns"]
-                ),
-            ))
-            for r in records
-        ]
+        return list(self.ask(READERS, query).items)
 
     def reader_companies(self, query: ReaderQuery) -> list[CompanyMatch]:
-        q = query.resolved()
-        cypher = reader_cypher(q, COMPANIES_TAIL)
-        records = self._run(
-            "reader companies", lambda tx: list(tx.run(cypher, reader_params(q))), write=False
-        )
-        if not records and q.person is not None:
-            self._require_person(q.person)
-        return [
-            CompanyMatch(r["company_id"], r["name"], r["people"], tuple(r["person_ids"]))
-            for r in records
-        ]
+        return list(self.ask(COMPANIES, query).items)
 
     def person_profile(self, person_id: str, *, as_of: datetime | None = None) -> PersonProfile:
-        moment = as_utc(as_of)
-        key = person_key(person_id)
-        record = self._run(
-            f"Person {key!r}", lambda tx: tx.run(PROFILE, id=key).single(), write=False
-        )
-        if record is None:
-            raise NodeNotFound("Person", key)
-        return build_profile(
-            native(record["person"]),
-            [_employment(j) for j in record["jobs"]],
-            record["connections"],
-            [tuple(native(x) for x in r) for r in record["reads"]],  # type: ignore[misc]
-            [
-                ConcernEvidence(c["concern_id"], c["text"], c["channel"], native(c["at"]),
-                                tuple(sorted(c["topics"])))
-                for c in record["concerns"]
-            ],
-            moment,
-        )
+        return self.ask(PROFILE, ProfileQuery(person_id, as_of))

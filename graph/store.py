@@ -15,6 +15,7 @@ from graph.model import (
     StoreCounts,
     WriteResult,
 )
+from graph.questions import A, Q, Question
 from graph.settings import Settings, StoreKind, get_settings
 
 
@@ -83,6 +84,15 @@ class GraphStore(Protocol):
 
     def delete_all(self) -> None: ...
 
+    def ask(self, question: Question[Q, A], query: Q) -> A:
+        """Run a question of graph/questions/ (one Cypher round trip, or a walk of the
+        embedded graph)."""
+        ...
+
+    async def ask_async(self, question: Question[Q, A], query: Q) -> A:
+        """The same without blocking the event loop."""
+        ...
+
     def readers(self, query: ReaderQuery) -> list[ReaderMatch]:
         """Question a: matching connections with their evidence and current employers."""
         ...
@@ -96,6 +106,10 @@ class GraphStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    async def aclose(self) -> None:
+        """Release what the async path holds (call from the event loop that used it)."""
+        ...
 
 
 def open_store(settings: Settings | None = None) -> GraphStore:

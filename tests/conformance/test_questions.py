@@ -48,6 +48,7 @@ def test_readers_carry_their_evidence(demo: GraphStore) -> None:
     (concern,) = ada.concerns
     assert concern.channel == "call" and concern.at == at("2026-10-20T15:00:00Z")
     assert concern.text.startswith("Renewal at risk")
+    assert concern.topics == ("churn",)  # evidence is whole: the concern's topics too
     (job,) = ada.companies
     assert (job.name, job.title) == ("Acme Corp", "VP Customer Success")
 
@@ -216,3 +217,28 @@ def test_the_team_follows_the_own_flag(store: GraphStore) -> None:
     store.upsert_nodes("Company", [{"id": "b.com", "own": "true"}], source="t")
     store.upsert_relationships("WORKS_AT", [{"from": "me@us.io", "to": "b.com"}], source="t")
     assert [m.person_id for m in store.readers(demo_query())] == ["ann@a.com"]
+
+
+def test_questions_page_with_a_total(demo: GraphStore) -> None:
+    from graph.questions.readers import COMPANIES, READERS
+
+    first = demo.ask(READERS, demo_query(limit=2))
+    rest = demo.ask(READERS, demo_query(limit=2, offset=2))
+    assert (first.total, rest.total) == (3, 3)
+    assert summary_of(list(first.items + rest.items)) == DEMO_READERS
+    companies = demo.ask(COMPANIES, demo_query(limit=1))
+    assert (companies.total, [c.company_id for c in companies.items]) == (2, ["acme.com"])
+
+
+def test_the_async_path_gives_the_same_answer(demo: GraphStore) -> None:
+    import asyncio
+
+    from graph.questions.readers import READERS
+
+    async def both() -> tuple:
+        page = await demo.ask_async(READERS, demo_query())
+        await demo.aclose()  # the Neo4j store's async driver belongs to this event loop
+        return page
+
+    page = asyncio.run(both())
+    assert summary_of(list(page.items)) == DEMO_READERS

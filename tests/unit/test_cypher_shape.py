@@ -11,48 +11,49 @@ from graph.errors import SchemaError
 from graph.migrations import migrations
 from graph.model import ReaderQuery
 from graph.neo4j_store import (
-    COMPANIES_TAIL,
-    PROFILE,
-    READERS_TAIL,
     missing_ends_cypher,
     node_upsert_cypher,
-    reader_cypher,
-    reader_params,
     rel_upsert_cypher,
     row_params,
 )
+from graph.questions.profile import PROFILE_CYPHER
+from graph.questions.readers import companies_cypher, readers_cypher
 from graph.schema import NODE_TYPES, REL_TYPES, PropType, cypher_name
 
 NASTY = "x'}) MATCH (n) DETACH DELETE n //"
 
 
-@pytest.mark.parametrize("tail", [READERS_TAIL, COMPANIES_TAIL], ids=["readers", "companies"])
+@pytest.mark.parametrize("make", [readers_cypher, companies_cypher], ids=["readers", "companies"])
 @pytest.mark.parametrize("person", [None, "a@b.com"], ids=["team", "person"])
-def test_reader_question_takes_every_value_as_a_parameter(tail: str, person: str | None) -> None:
+def test_reader_question_takes_every_value_as_a_parameter(make, person: str | None) -> None:
     """Two questions that differ in every user value must send the same Cypher text: then no
     value can be in it. And every $name the text uses must be among the parameters sent."""
     nasty = ReaderQuery(read_topic=NASTY, concern_topic=NASTY + " churn",
                         person=None if person is None else "crm:Bobby'}) DETACH DELETE n //",
                         content_kind="webinar", limit=7, offset=3).resolved()
     plain = ReaderQuery(read_topic="crm", concern_topic="churn", person=person).resolved()
-    cypher = reader_cypher(nasty, tail)
-    assert cypher == reader_cypher(plain, tail)
+    cypher = make(nasty)
+    assert cypher.text == make(plain).text
     for value in (nasty.read_topic, nasty.concern_topic, nasty.person):
         if value is not None:
-            assert value.lower() not in cypher.lower()
-    used = set(re.findall(r"\$(\w+)", cypher))
-    assert used and used <= set(reader_params(nasty)), used - set(reader_params(nasty))
-    params = reader_params(nasty)
-    assert (params["read_topic"], params["offset"], params["limit"]) == (
+            assert value.lower() not in cypher.text.lower()
+    used = set(re.findall(r"\$(\w+)", cypher.text))
+    assert used and used <= set(cypher.params), used - set(cypher.params)
+    assert (cypher.params["read_topic"], cypher.params["offset"], cypher.params["limit"]) == (
         "x-match-n-detach-delete-n", 3, 7)
 
 
-def test_team_and_person_questions_differ_only_in_the_seed_clause() -> None:
-    by_person = reader_cypher(ReaderQuery("crm", "churn", person="a@b.com").resolved(),
-                              READERS_TAIL)
-    by_team = reader_cypher(ReaderQuery("crm", "churn").resolved(), READERS_TAIL)
-    assert "$person" in by_person and "own: true" in by_team
-    assert by_person.split("\n", 1)[1] == by_team.split("\n", 1)[1]
+def test_team_and_person_questions_differ_only_in_who_is_on_our_side() -> None:
+    by_person = readers_cypher(ReaderQuery("crm", "churn", person="a@b.com").resolved()).text
+    by_team = readers_cypher(ReaderQuery("crm", "churn").resolved()).text
+    assert "{id: $person}" in by_person and "own: true" in by_team
+    assert "own: true" not in by_person
+
+
+def test_the_reader_question_is_anchored_on_concerns_in_the_window() -> None:
+    cypher = readers_cypher(ReaderQuery("crm", "churn").resolved()).text
+    assert cypher.split("\n")[:2] == ["MATCH (:Topic {id: $concern_topic})<-[:ABOUT]-(k:Concern)",
+                                      "WHERE $concern_since <= k.at <= $as_of"]
 
 
 @pytest.mark.parametrize("label", sorted(NODE_TYPES))
@@ -105,7 +106,7 @@ def test_cypher_name_refuses_anything_outside_the_schema(name: str) -> None:
 
 
 def test_profile_is_one_round_trip_on_the_key() -> None:
-    assert PROFILE.count("MATCH (p:Person {id: $id})") == 1
+    assert PROFILE_CYPHER.count("MATCH (p:Person {id: $id})") == 1
 
 
 def test_every_label_gets_a_uniqueness_constraint() -> None:

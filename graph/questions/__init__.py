@@ -1,0 +1,46 @@
+"""One home per question: its typed input and answer, its Cypher and its embedded implementation.
+
+A question module defines a `Question` (below): `prepare` checks and normalises the input the
+same way for both stores; `cypher` gives the one Cypher round trip (text fixed by the input's
+*shape*, user values only as parameters); `from_records` shapes the Neo4j records into the
+answer; `embedded` computes the same answer by walking the embedded graph (`graph.view`). The
+stores only run them: `store.ask(QUESTION, query)` (sync, the CLI) or
+`await store.ask_async(QUESTION, query)` (the API: the Neo4j async driver; the embedded store in a
+worker thread, so the event loop never blocks). The conformance suite runs every question on
+both stores from one table of cases.
+
+Plan each question from its most selective anchor (the rarest thing it asks for: concerns in a
+window, one person's key …), in Cypher and in the embedded walk alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from graph.view import GraphView
+
+Q = TypeVar("Q")
+A = TypeVar("A")
+Record = Mapping[str, Any]  # one Neo4j record as a dict, values already native Python
+
+
+@dataclass(frozen=True)
+class Cypher:
+    text: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Question(Generic[Q, A]):
+    name: str
+    prepare: Callable[[Q], Q]
+    cypher: Callable[[Q], Cypher]
+    from_records: Callable[[Q, Sequence[Record]], A]
+    embedded: Callable[[GraphView, Q], A]
+
+
+def same(query: Q) -> Q:
+    """`prepare` for questions whose input needs no normalising."""
+    return query

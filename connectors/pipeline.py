@@ -176,6 +176,27 @@ class Loader:
         return summary
 
 
+    def apply(self, records: list[ReadItem], *, source: str, provenance: str,
+              where: str = "<api>") -> LoadSummary:
+        """Write records that come from no file (an API mutation) exactly as a load would:
+        the same resolver, key normalisation, tagging, event log and rejects."""
+        summary = LoadSummary(source, [Path(where)])
+        rejects = RejectWriter(self.data_dir / "rejects", Path(f"{source}-api"))
+        ctx = ReadContext(source)
+        run = _Run(self, summary, rejects, ctx)
+        try:
+            run.start_file(provenance)
+            for item in records:
+                run.take(Path(where), item)
+            run.finish()
+        finally:
+            rejects.close()
+        summary.rejected = rejects.count
+        summary.rejects_file = rejects.path if rejects.count else None
+        summary.notes = ctx.notes + run.resolver.notes
+        return summary
+
+
 def _primed(items: Iterator[ReadItem]) -> Iterator[ReadItem]:
     """Run a reader up to its first item now, so a whole-file error stops the load before
     anything is written; then hand out that item and the rest."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from connectors.merges import MergeBook, approve
-from connectors.pipeline import LoadSummary, Loader
+from connectors.pipeline import Loader, LoadSummary
 from connectors.records import PersonRef
 from connectors.source import ReadContext, source
 from connectors.team import add_member
@@ -207,3 +207,19 @@ def test_a_load_killed_half_way_then_rerun_is_one_complete_load(store: GraphStor
     counts = store.counts()
     assert counts.nodes["Person"] == n + 1 and counts.nodes["Company"] == 50 + 1
     assert counts.relationships["KNOWS"] == n and counts.relationships["WORKS_AT"] == n + 1
+
+
+def test_records_from_no_file_go_through_the_same_pipeline(store: GraphStore,
+                                                           tmp_path: Path) -> None:
+    from connectors.records import CompanyRef, Link, Node
+
+    ada = PersonRef(email="Ada@Acme.com", name="Ada", company=CompanyRef(domain="acme.com"))
+    summary = Loader(store, data_dir=tmp_path / "data").apply(
+        [Node(ada, {"name": "Ada"}), Node(CompanyRef(domain="https://www.acme.com", name="Acme")),
+         Link("WORKS_AT", ada, CompanyRef(domain="acme.com"), {"title": "CTO"}),
+         Node(PersonRef(email="not an e-mail"))], source="graphql", provenance="graphql:test")
+    assert (summary.nodes["Person"], summary.relationships["WORKS_AT"], summary.rejected) == (
+        1, 1, 1)
+    (job,) = store.person_profile("ada@acme.com").current
+    assert (job.company_id, job.name, job.title) == ("acme.com", "Acme", "CTO")
+    assert store.person_profile("ada@acme.com").properties["sources"] == ["graphql:test"]

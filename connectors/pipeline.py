@@ -25,11 +25,13 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+
+import orjson
 
 from connectors.errors import BadLine
 from connectors.merges import MergeBook, propose_people
@@ -57,6 +59,20 @@ from graph.store import GraphStore
 MEANINGFUL = frozenset({"sign_up", "setup_completed", "pricing_viewed", "data_exported",
                         "purchase", "first_login", "trial_started", "subscription_cancelled"})
 EVENT_BATCH = 100_000
+PROGRESS_EVERY = 1_000  # rows between two progress callbacks (a progress bar per row is slow)
+_DONE_LIMIT = 1 << 19  # bare rows remembered as written (then forgotten: they are only a shortcut)
+_JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME \
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def properties_json(properties: Mapping[str, Any]) -> str:
+    """An event's properties as the event log keeps them: a JSON object, keys sorted, text as
+    UTF-8, anything that is not JSON as its str() (orjson; the standard library for what orjson
+    refuses, such as integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(dict(properties), default=str, option=_JSON_OPTIONS).decode()
+    except TypeError:
+        return json.dumps(dict(properties), sort_keys=True, default=str, ensure_ascii=False)
 
 
 class RejectWriter:
@@ -164,6 +180,7 @@ class Loader:
                 run.start_file(provenance or f"{source.name}:{path.name}")
                 for item in items:
                     run.take(path, item)
+                run.report_progress()
             run.finish()
         finally:
             rejects.close()
@@ -204,6 +221,48 @@ def _primed(items: Iterator[ReadItem]) -> Iterator[ReadItem]:
     return items if first is None else itertools.chain([first], items)
 
 
+class _Batch:
+    """Rows waiting to be written to one label or relationship type, with where each came from.
+
+    A bare row (a node's key alone, a relationship's two ends alone) already in the batch is not
+    sent again: writing it twice changes nothing. Should the store reject it, every line that
+    named it gets its reject, in the order the lines came."""
+
+    __slots__ = ("rows", "wheres", "lines", "bare", "repeats")
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.wheres: list[tuple[int, _Where]] = []  # (arrival, where) of each row
+        self.lines = 0  # rows and repeats: what the batch size counts
+        self.bare: dict[Hashable, int] = {}  # bare row -> its index in rows
+        self.repeats: dict[int, list[tuple[int, _Where]]] = {}
+
+    def add(self, row: dict[str, Any], where: _Where, bare: Hashable | None) -> None:
+        arrival = self.lines
+        self.lines += 1
+        if bare is not None:
+            first = self.bare.get(bare)
+            if first is not None:
+                self.repeats.setdefault(first, []).append((arrival, where))
+                return
+            self.bare[bare] = len(self.rows)
+        self.rows.append(row)
+        self.wheres.append((arrival, where))
+
+    def written(self, written: int, bad: set[int]) -> int:
+        """Lines written: the rows the store wrote and the repeats of those rows."""
+        return written + sum(len(r) for i, r in self.repeats.items() if i not in bad)
+
+    def rejected(self, rejects: list[Any]) -> list[tuple[_Where, Any]]:
+        """(where, reject) for every line of every rejected row, in arrival order."""
+        found = []
+        for rej in rejects:
+            for arrival, where in (self.wheres[rej.row], *self.repeats.get(rej.row, ())):
+                found.append((arrival, where, rej))
+        found.sort(key=lambda f: f[0])
+        return [(where, rej) for _, where, rej in found]
+
+
 class _Run:
     """The state of one load while it runs."""
 
@@ -216,8 +275,13 @@ class _Run:
         self.ctx = ctx
         self.source = summary.source
         self.resolver = Resolver.for_store(self.store)
-        self.nodes: dict[tuple[str, bool], list[tuple[dict[str, Any], _Where]]] = {}
-        self.rels: dict[tuple[str, str, str], list[tuple[dict[str, Any], _Where]]] = {}
+        self.nodes: dict[tuple[str, bool], _Batch] = {}
+        self.rels: dict[tuple[str, str, str], _Batch] = {}
+        # Bare rows written under the current provenance: writing one again changes nothing
+        # (the same key, no properties, the same source), so it is counted, not sent.
+        self._done: set[Hashable] = set()
+        self._unreported = 0  # rows read since the last progress callback
+        self._event_prefix = f"{summary.source}:"
         self.events: list[LoggedEvent] = []
         self.topics_written: set[str] = set()
         self.read_people: set[str] = set()
@@ -235,11 +299,18 @@ class _Run:
             self.flush_events()
             self.flush_rels()
             self.source = provenance
+            self._done.clear()
+
+    def report_progress(self) -> None:
+        if self._unreported and self.loader.progress is not None:
+            self.loader.progress(self._unreported)
+        self._unreported = 0
 
     def take(self, path: Path, item: ReadItem) -> None:
         self.summary.rows += 1
-        if self.loader.progress is not None:
-            self.loader.progress(1)
+        self._unreported += 1
+        if self._unreported >= PROGRESS_EVERY:
+            self.report_progress()
         if isinstance(item, BadLine):
             self.reject(_Where(path, item.line), item.field, item.reason)
             return
@@ -274,9 +345,13 @@ class _Run:
     def node(self, item: Node, where: _Where) -> None:
         label, key = self.resolve(item.ref, where)
         row = {**item.props, "id": key}
-        if isinstance(item.ref, CompanyRef) and item.ref.domain and "domain" not in row \
-                and keys.is_domain_key(key):
-            row["domain"] = key
+        if isinstance(item.ref, CompanyRef):
+            if item.ref.domain and "domain" not in row and keys.is_domain_key(key):
+                row["domain"] = key
+            if item.ref.name and item.ref.name.strip():
+                row.setdefault("name", item.ref.name.strip())
+        if isinstance(item.ref, PersonRef) and item.ref.name and item.ref.name.strip():
+            row.setdefault("name", item.ref.name.strip())
         if isinstance(item.ref, PersonRef) and item.ref.email:
             if self.resolver.email(item.ref.email) is None:
                 row.pop("email", None)  # keyed by its source id; the bad address is not kept
@@ -327,12 +402,10 @@ class _Run:
                 url = keys.canonical_url(item.url)
             except ValueError:
                 self.resolver.note("events with a URL that is not a web URL were kept without it")
-        event_id = item.id if item.id.startswith(f"{self.summary.source}:") \
-            else f"{self.summary.source}:{item.id}"
-        self.events.append(LoggedEvent(
-            event_id, item.type, item.at, person, anonymous, account, url,
-            json.dumps(dict(item.properties), sort_keys=True, default=str, ensure_ascii=False),
-            self.source))
+        event_id = item.id if item.id.startswith(self._event_prefix) \
+            else self._event_prefix + item.id
+        self.events.append(LoggedEvent(event_id, item.type, item.at, person, anonymous, account,
+                                       url, properties_json(item.properties), self.source))
         if len(self.events) >= EVENT_BATCH:
             self.flush_events()
         if person is None:
@@ -361,37 +434,63 @@ class _Run:
     # --- batches ------------------------------------------------------------------------------
 
     def add_node(self, label: str, row: dict[str, Any], where: _Where) -> None:
-        batch = self.nodes.setdefault((label, OBSERVED in row), [])
-        batch.append((row, _Where(where.path, where.line, row)))
-        if len(batch) >= self.loader.batch_size:
+        bare = None
+        if len(row) == 1:  # {"id": key}
+            bare = row.get("id")
+            if (label, bare) in self._done:
+                self.summary.nodes[label] += 1
+                return
+        key = (label, OBSERVED in row)
+        batch = self.nodes.get(key)
+        if batch is None:
+            batch = self.nodes[key] = _Batch()
+        batch.add(row, where, bare)
+        if batch.lines >= self.loader.batch_size:
             self.flush_nodes()
 
     def add_rel(self, rel: str, start: str, end: str, row: dict[str, Any],
                 where: _Where) -> None:
-        batch = self.rels.setdefault((rel, start, end), [])
-        batch.append((row, _Where(where.path, where.line, row)))
-        if len(batch) >= self.loader.batch_size:
+        bare = None
+        if len(row) == 2:  # {"from": key, "to": key}
+            bare = (row.get("from"), row.get("to"))
+            if (rel, start, end, bare) in self._done:
+                self.summary.relationships[rel] += 1
+                return
+        key = (rel, start, end)
+        batch = self.rels.get(key)
+        if batch is None:
+            batch = self.rels[key] = _Batch()
+        batch.add(row, where, bare)
+        if batch.lines >= self.loader.batch_size:
             self.flush_rels()
 
     def flush_nodes(self) -> None:
-        for (label, _), batch in self.nodes.items():
-            if batch:
-                result = self.store.upsert_nodes(label, [row for row, _ in batch],
-                                                 source=self.source)
-                self.summary.nodes[label] += result.written
-                self._rejected(batch, result.rejects)
-        self.nodes = {}
+        nodes, self.nodes = self.nodes, {}
+        for (label, _), batch in nodes.items():
+            if batch.rows:
+                result = self.store.upsert_nodes(label, batch.rows, source=self.source)
+                self._written(batch, result, (label,), self.summary.nodes, label)
 
     def flush_rels(self) -> None:
         self.flush_nodes()  # every end a relationship names is written first
-        for (rel, start, end), batch in self.rels.items():
-            if batch:
+        rels, self.rels = self.rels, {}
+        for (rel, start, end), batch in rels.items():
+            if batch.rows:
                 result = self.store.upsert_relationships(
-                    rel, [row for row, _ in batch], source=self.source, from_label=start,
-                    to_label=end)
-                self.summary.relationships[rel] += result.written
-                self._rejected(batch, result.rejects)
-        self.rels = {}
+                    rel, batch.rows, source=self.source, from_label=start, to_label=end)
+                self._written(batch, result, (rel, start, end), self.summary.relationships,
+                              rel)
+
+    def _written(self, batch: _Batch, result: Any, kind: tuple[str, ...],
+                 counts: Counter[str], name: str) -> None:
+        bad = {rej.row for rej in result.rejects}
+        counts[name] += batch.written(result.written, bad)
+        if len(self._done) + len(batch.bare) > _DONE_LIMIT:
+            self._done.clear()
+        self._done.update((*kind, bare) for bare, i in batch.bare.items() if i not in bad)
+        for where, rej in batch.rejected(result.rejects):
+            self.reject(_Where(where.path, where.line, batch.rows[rej.row]), rej.field,
+                        rej.reason)
 
     def flush_events(self) -> None:
         if self.events:
@@ -399,11 +498,6 @@ class _Run:
             self.summary.events_added += result.added
             self.summary.events_known += result.duplicates
             self.events = []
-
-    def _rejected(self, batch: list[tuple[dict[str, Any], _Where]], rejects: list[Any]) -> None:
-        for rej in rejects:
-            _, where = batch[rej.row]
-            self.reject(where, rej.field, rej.reason)
 
     def reject(self, where: _Where, field_name: str | None, reason: str) -> None:
         """One reject per row and reason: a bad ref shared by a row's records counts once."""
@@ -433,6 +527,7 @@ class _Run:
 
     def _apply_aliases(self) -> set[str]:
         """Fold the nodes of the aliases this load learned into their kept nodes."""
+        self._done.clear()  # folded nodes are gone: what was written is no longer a shortcut
         kept: set[str] = set()
         for label, pending in (("Person", self.resolver.pending_people),
                                ("Company", self.resolver.pending_companies)):

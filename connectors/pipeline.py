@@ -52,6 +52,7 @@ from connectors.source import ReadContext, Source
 from connectors.tagging import Taxonomy, load_taxonomy
 from graph import keys
 from graph.eventlog import READ_CHANNELS, EventLog, LoggedEvent
+from graph.feed import FeedRecorder, Outbox
 from graph.schema import OBSERVED
 from graph.store import GraphStore
 
@@ -154,7 +155,8 @@ class Loader:
     """One `relgraph load`: a source, its files, one store, the data dir's event log and merges."""
 
     def __init__(self, store: GraphStore, *, data_dir: Path, batch_size: int = 10_000,
-                 taxonomy: Taxonomy | None = None, progress: Progress | None = None) -> None:
+                 taxonomy: Taxonomy | None = None, progress: Progress | None = None,
+                 outbox: Outbox | None = None) -> None:
         self.store = store
         self.data_dir = Path(data_dir)
         self.batch_size = batch_size
@@ -162,6 +164,8 @@ class Loader:
         self.progress = progress
         self.events = EventLog(self.data_dir / "events")
         self.merges = MergeBook(self.data_dir / "merges.sqlite")
+        # The live feed's outbox (graph/feed.py): new interactions, appended once checkpointed.
+        self.outbox = outbox if outbox is not None else Outbox(self.data_dir / "feed")
 
     def run(self, source: Source, paths: list[Path], ctx: ReadContext, *,
             provenance: str | None = None) -> LoadSummary:
@@ -291,6 +295,7 @@ class _Run:
         self.contents: set[str] = set()
         self.rejected_rows: set[tuple[str, int, str | None, str]] = set()
         self._taxonomy = loader.taxonomy
+        self.feed = FeedRecorder()
 
     # --- records ------------------------------------------------------------------------------
 
@@ -456,6 +461,7 @@ class _Run:
             if (rel, start, end, bare) in self._done:
                 self.summary.relationships[rel] += 1
                 return
+        self.feed.relationship(rel, row)
         key = (rel, start, end)
         batch = self.rels.get(key)
         if batch is None:
@@ -468,7 +474,8 @@ class _Run:
         nodes, self.nodes = self.nodes, {}
         for (label, _), batch in nodes.items():
             if batch.rows:
-                result = self.store.upsert_nodes(label, batch.rows, source=self.source)
+                result = self.feed.upsert_nodes(self.store, label, batch.rows,
+                                                source=self.source)
                 self._written(batch, result, (label,), self.summary.nodes, label)
 
     def flush_rels(self) -> None:
@@ -524,6 +531,7 @@ class _Run:
         self.store.reconcile_jobs(self.observed_people | merged_people)
         self.summary.proposed = propose_people(self.store, self.loader.merges, self.companies)
         self.store.checkpoint()
+        self.loader.outbox.append(self.feed.items())
 
     def _apply_aliases(self) -> set[str]:
         """Fold the nodes of the aliases this load learned into their kept nodes."""

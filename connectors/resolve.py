@@ -29,6 +29,8 @@ from graph.keys import company_name_key, is_domain_key
 from graph.schema import node_type
 from graph.store import GraphStore
 
+_TEXT_CACHE = 1 << 18  # distinct company texts remembered per load (then forgotten, not grown)
+
 
 class BadRef(ValueError):
     """A ref the resolver cannot key: names the field of the row and why."""
@@ -50,6 +52,10 @@ class Resolver:
     pending_people: dict[str, str] = field(default_factory=dict)  # folded -> kept
     pending_companies: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # (domain, name) as a file wrote them -> (registrable domain, name key): a pure function of
+    # the text, asked for on every row that names a company (registrable_domain is not cached).
+    _company_texts: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = field(
+        default_factory=dict, repr=False)
 
     @classmethod
     def for_store(cls, store: GraphStore) -> Resolver:
@@ -97,6 +103,8 @@ class Resolver:
             return None
 
     def _person_alias(self, key: str) -> str:
+        if key not in self.person_aliases:  # the common case: no alias
+            return key
         seen = {key}
         while key in self.person_aliases:  # chains from successive merges
             key = self.person_aliases[key]
@@ -129,6 +137,26 @@ class Resolver:
     # --- companies ----------------------------------------------------------------------------
 
     def company(self, ref: CompanyRef) -> str:
+        text = (ref.domain, ref.name)
+        found = self._company_texts.get(text)
+        if found is None:
+            found = self._company_keys(ref)
+            if len(self._company_texts) >= _TEXT_CACHE:
+                self._company_texts.clear()
+            self._company_texts[text] = found
+        domain, name_key = found
+        if domain is not None:
+            if name_key:
+                self._learn_company(name_key, domain)
+            return self.company_aliases.get(domain, domain)
+        if name_key:
+            key = self.domain_of.get(name_key, name_key)
+            return self.company_aliases.get(key, key)
+        raise BadRef("company", "no company domain and no company name")
+
+    @staticmethod
+    def _company_keys(ref: CompanyRef) -> tuple[str | None, str | None]:
+        """(registrable domain, name key) of what the file wrote; either may be None."""
         domain = None
         if ref.domain:
             domain = keys.registrable_domain(ref.domain)
@@ -142,14 +170,7 @@ class Resolver:
             name_key = company_name_key(name) if name else None
         except ValueError:
             name_key = None
-        if domain is not None:
-            if name_key:
-                self._learn_company(name_key, domain)
-            return self.company_aliases.get(domain, domain)
-        if name_key:
-            key = self.domain_of.get(name_key, name_key)
-            return self.company_aliases.get(key, key)
-        raise BadRef("company", "no company domain and no company name")
+        return domain, name_key
 
     def _learn_company(self, name_key: str, domain: str) -> None:
         known = self.domain_of.get(name_key)

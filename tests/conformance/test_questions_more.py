@@ -414,3 +414,43 @@ def test_search_hits_carry_names_and_stop_at_the_limit(store: GraphStore) -> Non
 def test_search_refusals(store: GraphStore, query: SearchQuery, match: str) -> None:
     with pytest.raises(QueryError, match=match):
         store.ask(SEARCH, query)
+
+
+# --- plans: each question starts where it means to (the real Neo4j only) ------------------------
+
+def _operators(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """(operator, details) in the order rows flow: each child (left first) before its parent."""
+    found = [op for child in plan.get("children", []) for op in _operators(child)]
+    return [*found, (plan["operatorType"].split("@")[0], str(plan["args"].get("Details", "")))]
+
+
+@pytest.mark.parametrize(("question", "query", "anchor", "on"), [
+    (WARM_PATHS, WarmPathQuery("me@us.io", "ann@a.com", 4), "NodeUniqueIndexSeek", ":Person(id)"),
+    (TRIGGERS, TriggerQuery(SINCE), "NodeIndexSeekByRange", "t:Trigger(at)"),
+    (TRIGGERS, TriggerQuery(SINCE, person="me@us.io"), "NodeIndexSeekByRange", "t:Trigger(at)"),
+    (PEOPLE, PeopleQuery(("ann@a.com",)), "NodeUniqueIndexSeek", "p:Person(id)"),
+    (COMPANY_CARDS, CompaniesQuery(("a.com",)), "NodeUniqueIndexSeek", "co:Company(id)"),
+    (CONNECTIONS, ConnectionsQuery(("ann@a.com",)), "NodeUniqueIndexSeek", "p:Person(id)"),
+    # No index can serve CONTAINS on a lower-cased property: search scans (see search.py).
+    (SEARCH, SearchQuery("ann"), "NodeByLabelScan", "n:Person"),
+], ids=["warm-paths", "triggers-team", "triggers-person", "people", "companies", "connections",
+        "search"])
+def test_each_question_is_anchored_as_intended(neo4j_store: GraphStore, question: Any,
+                                               query: Any, anchor: str, on: str) -> None:
+    neo4j_store.delete_all()
+    card_world(neo4j_store)
+    cypher = question.cypher(question.prepare(query))
+    driver = neo4j_store._driver  # type: ignore[attr-defined]
+    with driver.session(database=neo4j_store.database) as session:  # type: ignore[attr-defined]
+        plan = session.run("CYPHER replan=force EXPLAIN " + cypher.text, cypher.params
+                           ).consume().plan
+    operators = _operators(plan)
+    finders = [(op, details) for op, details in operators if "Seek" in op or "Scan" in op]
+    first, details = finders[0]
+    assert (first, on in details) == (anchor, True), finders
+    assert not any(op == "AllNodesScan" for op, _ in operators)
+    if question is not SEARCH:
+        assert not any(op == "NodeByLabelScan" for op, _ in operators), operators
+    if question in (PEOPLE, COMPANY_CARDS, CONNECTIONS):
+        # One seek per key, never a range seek of every concern or trigger per key.
+        assert not any(op == "NodeIndexSeekByRange" for op, _ in operators), operators

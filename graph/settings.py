@@ -30,6 +30,22 @@ class Settings(BaseSettings):
     neo4j_password: SecretStr | None = Field(None, validation_alias="NEO4J_PASSWORD")
     neo4j_database: str = Field("neo4j", validation_alias="NEO4J_DATABASE")
 
+    # The GraphQL/REST service (`relgraph serve`, api/). Limits keep one request from taking
+    # the server down; see README "The API's settings".
+    api_dev: bool = Field(False, validation_alias="RELGRAPH_API_DEV")  # GraphiQL without a key
+    api_host: str = Field("127.0.0.1", validation_alias="RELGRAPH_API_HOST")
+    api_port: int = Field(8000, ge=1, le=65535, validation_alias="RELGRAPH_API_PORT")
+    api_max_depth: int = Field(12, ge=2, le=100, validation_alias="RELGRAPH_API_MAX_DEPTH")
+    api_max_aliases: int = Field(20, ge=1, le=1000, validation_alias="RELGRAPH_API_MAX_ALIASES")
+    api_max_tokens: int = Field(
+        2000, ge=50, le=100_000, validation_alias="RELGRAPH_API_MAX_TOKENS")
+    api_timeout: float = Field(30.0, gt=0, le=3600, validation_alias="RELGRAPH_API_TIMEOUT")
+    api_max_body: int = Field(
+        4 << 20, ge=1024, le=1 << 30, validation_alias="RELGRAPH_API_MAX_BODY")
+    api_page_size: int = Field(100, ge=1, le=1000, validation_alias="RELGRAPH_API_PAGE_SIZE")
+    api_feed_poll: float = Field(0.5, gt=0, le=60, validation_alias="RELGRAPH_FEED_POLL")
+    log_level: str = Field("info", validation_alias="RELGRAPH_LOG_LEVEL")
+
     @property
     def snapshot_path(self) -> Path:
         return self.data_dir / "graph.snapshot"
@@ -37,6 +53,15 @@ class Settings(BaseSettings):
     @property
     def rejects_dir(self) -> Path:
         return self.data_dir / "rejects"
+
+    @property
+    def api_keys_path(self) -> Path:
+        return self.data_dir / "apikeys.sqlite"
+
+    @property
+    def feed_dir(self) -> Path:
+        """The outbox of meaningful interactions that loads and mutations append to."""
+        return self.data_dir / "feed"
 
 
 @lru_cache(maxsize=1)

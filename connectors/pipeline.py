@@ -22,10 +22,13 @@ killed half way and run again leaves exactly one complete load.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,12 +183,13 @@ class Loader:
                                Path(f"{source.name}-{paths[0].name}"))
         run = _Run(self, summary, rejects, ctx)
         try:
-            for path, items in zip(paths, readers, strict=True):
-                run.start_file(provenance or f"{source.name}:{path.name}")
-                for item in items:
-                    run.take(path, item)
-                run.report_progress()
-            run.finish()
+            with fewer_collections():
+                for path, items in zip(paths, readers, strict=True):
+                    run.start_file(provenance or f"{source.name}:{path.name}")
+                    for item in items:
+                        run.take(path, item)
+                    run.report_progress()
+                run.finish()
         finally:
             rejects.close()
         summary.rejected = rejects.count
@@ -216,6 +220,33 @@ class Loader:
         summary.rejects_file = rejects.path if rejects.count else None
         summary.notes = ctx.notes + run.resolver.notes
         return summary
+
+
+_gc_lock = threading.Lock()
+_gc_loads = 0  # loads running in this process (threads)
+_gc_threshold: tuple[int, int, int] = (0, 0, 0)  # the thresholds before the first of them
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Collect the young generation every 100,000 allocations instead of every 700 while a load
+    runs: a load allocates millions of small objects that live on (rows, nodes, properties) and
+    makes next to no cycles, and with a large graph in memory the default collections took a
+    quarter of a load's time. The thresholds are restored when the last load of the process
+    ends; nothing is ever left uncollected, only collected less often."""
+    global _gc_loads, _gc_threshold
+    with _gc_lock:
+        if not _gc_loads:
+            _gc_threshold = gc.get_threshold()
+            gc.set_threshold(max(_gc_threshold[0], 100_000), *_gc_threshold[1:])
+        _gc_loads += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_loads -= 1
+            if not _gc_loads:
+                gc.set_threshold(*_gc_threshold)
 
 
 def _primed(items: Iterator[ReadItem]) -> Iterator[ReadItem]:
@@ -567,15 +598,17 @@ class _Run:
             return
         anonymous = {a: k for a, k in self.resolver.person_aliases.items()
                      if a.startswith("segment:")}
-        spans = self.loader.events.read_spans(self.read_people, self.contents, anonymous)
-        known = self.store.existing("Content", {s.url for s in spans})
+        # Only pages the graph has a Content node for can be READ: asked first (a few thousand
+        # URLs), so the log hands back only their spans.
+        known = self.store.existing("Content", self.loader.events.read_urls())
+        spans = self.loader.events.read_spans(self.read_people, self.contents, anonymous,
+                                              among=known)
         where = _Where(self.summary.paths[0], 0)
         for span in spans:
-            if span.url in known:
-                self.add_rel("READ", "Person", "Content", {
-                    "from": span.person, "to": span.url, "first_at": span.first_at,
-                    "last_at": span.last_at, "count": span.count,
-                    "channel": ",".join(span.channels)}, where)
+            self.add_rel("READ", "Person", "Content", {
+                "from": span.person, "to": span.url, "first_at": span.first_at,
+                "last_at": span.last_at, "count": span.count,
+                "channel": ",".join(span.channels)}, where)
 
     def _first_logins(self) -> None:
         where = _Where(self.summary.paths[0], 0)

@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ SCHEMA = pa.schema([
     ("loaded_at", pa.timestamp("us", tz="UTC")),
 ])
 _COLUMNS = [f.name for f in SCHEMA]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class EventLogError(GraphError):
@@ -129,20 +130,24 @@ class EventLog:
         if not events:
             return AppendResult(0, 0)
         now = datetime.now(UTC)
-        batch = pa.table(
-            [pa.array([getattr(e, c) for e in events], type=SCHEMA.field(c).type)
-             for c in _COLUMNS[:-1]]
-            + [pa.array([now] * len(events), type=SCHEMA.field("loaded_at").type)],
-            schema=SCHEMA,
-        )
+        text, moment = pa.string(), SCHEMA.field("at").type
+        batch = pa.table([  # a comprehension per column: the fastest way to columns here
+            pa.array([e.id for e in events], text), pa.array([e.type for e in events], text),
+            pa.array([e.at for e in events], moment),
+            pa.array([e.person for e in events], text),
+            pa.array([e.anonymous_id for e in events], text),
+            pa.array([e.account for e in events], text), pa.array([e.url for e in events], text),
+            pa.array([e.properties for e in events], text),
+            pa.array([e.source for e in events], text),
+            pa.array([now] * len(events), moment),
+        ], schema=SCHEMA)
         with self._locked(), self._connection() as con:
             for orphan in self.directory.glob(".part-*.tmp"):  # of an append that was killed
                 orphan.unlink(missing_ok=True)
             con.register("batch", batch)
             con.execute("""
                 CREATE TEMP TABLE fresh AS
-                SELECT * FROM batch
-                WHERE id NOT IN (SELECT id FROM events)
+                SELECT * FROM batch ANTI JOIN events USING (id)
                 QUALIFY row_number() OVER (PARTITION BY id ORDER BY "at") = 1""")
             added = con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
             if added:
@@ -167,13 +172,26 @@ class EventLog:
                                    {"t": type_}).fetchall()
         return int(rows[0][0])
 
+    def read_urls(self) -> set[str]:
+        """Every URL the log holds a read of (page views, newsletter clicks)."""
+        with self._connection() as con:
+            con.register("wanted", pa.table({"v": pa.array(list(READ_CHANNELS), pa.string())}))
+            rows = con.execute("""SELECT DISTINCT url FROM events
+                                  WHERE url IS NOT NULL AND type IN (SELECT v FROM wanted)""")
+            return {r[0] for r in rows.fetchall()}
+
     def read_spans(self, persons: Iterable[str] = (), urls: Iterable[str] = (),
-                   anonymous: dict[str, str] | None = None) -> list[ReadSpan]:
+                   anonymous: dict[str, str] | None = None, *,
+                   among: Iterable[str] | None = None) -> list[ReadSpan]:
         """Every (person, URL) read span that involves one of these people or one of these
         URLs, counting stitched anonymous visits (`anonymous` maps an anonymous id to its
-        person; visits of an anonymous id nobody claimed are not anyone's reads)."""
+        person; visits of an anonymous id nobody claimed are not anyone's reads). With
+        `among`, only spans of those URLs (the pages the graph knows)."""
         people, pages = sorted(set(persons)), sorted(set(urls))
         if not people and not pages:
+            return []
+        only = None if among is None else sorted(set(among))
+        if only == []:
             return []
         aliases = pa.table({"anonymous_id": list((anonymous or {}).keys()),
                             "person": list((anonymous or {}).values())},
@@ -184,23 +202,28 @@ class EventLog:
             con.register("aliases", aliases)
             con.register("wanted_people", pa.table({"v": pa.array(people, pa.string())}))
             con.register("wanted_urls", pa.table({"v": pa.array(pages, pa.string())}))
+            con.register("only_urls", pa.table({"v": pa.array(only or [], pa.string())}))
             con.register("channels", channels)
-            rows = con.execute("""
+            # Times as microseconds since the epoch: made into datetimes here ~5x faster than
+            # DuckDB's own conversion of time-zoned values. Channel names hold no comma.
+            rows = con.execute(f"""
                 WITH reads AS (
                     SELECT coalesce(e.person, a.person) AS who, e.url, e."at", c.channel
                     FROM events e
                     JOIN channels c USING (type)
                     LEFT JOIN aliases a ON e.person IS NULL AND a.anonymous_id = e.anonymous_id
-                    WHERE e.url IS NOT NULL)
-                SELECT who, url, min("at"), max("at"), count(*),
-                       list(DISTINCT channel ORDER BY channel)
+                    WHERE e.url IS NOT NULL
+                      {"" if only is None else "AND e.url IN (SELECT v FROM only_urls)"})
+                SELECT who, url, epoch_us(min("at")), epoch_us(max("at")), count(*),
+                       array_to_string(list(DISTINCT channel ORDER BY channel), ',')
                 FROM reads
                 WHERE who IS NOT NULL
                   AND (who IN (SELECT v FROM wanted_people) OR url IN (SELECT v FROM wanted_urls))
                 GROUP BY who, url
                 ORDER BY who, url""").fetchall()
-        return [ReadSpan(r[0], r[1], _utc(r[2]), _utc(r[3]), int(r[4]), tuple(r[5]))
-                for r in rows]
+        return [ReadSpan(who, url, _EPOCH + timedelta(microseconds=first),
+                         _EPOCH + timedelta(microseconds=last), count, tuple(kinds.split(",")))
+                for who, url, first, last, count, kinds in rows]
 
     def first_of(self, type_: str, persons: Iterable[str]) -> dict[str, datetime]:
         """The earliest event of `type_` per person (e.g. each person's first login)."""

@@ -7,8 +7,8 @@ import sys
 
 import typer
 
+from api.cli import apikey, load, merges, query, serve, store, team, topics
 from api.cli import demo as demo_module
-from api.cli import load, merges, query, store, team, topics
 from api.cli.common import err
 from connectors.errors import ConnectorError
 from graph.errors import GraphError
@@ -23,6 +23,8 @@ app.add_typer(query.app, name="query")
 app.add_typer(team.app, name="team")
 app.add_typer(merges.app, name="merges")
 app.add_typer(topics.app, name="topics")
+app.command()(serve.serve)
+app.add_typer(apikey.app, name="apikey")
 
 
 def main() -> None:

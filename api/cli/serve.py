@@ -1,0 +1,27 @@
+"""`relgraph serve`: the GraphQL and REST service under uvicorn (api/app.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from api.logs import log_config
+from graph.settings import get_settings
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on (RELGRAPH_API_HOST, "
+                                                  "default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (RELGRAPH_API_PORT, default 8000)")
+                    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+) -> None:
+    """Serve the GraphQL API (/graphql), the REST look-ups (/v1/…) and /healthz, /readyz."""
+    settings = get_settings()
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host or settings.api_host,
+        port=port or settings.api_port, workers=workers, log_config=log_config(
+            settings.log_level), access_log=False, proxy_headers=True, server_header=False,
+        ws="websockets", lifespan="on")

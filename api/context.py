@@ -1,0 +1,98 @@
+"""The request context: the services of the app, who is asking, and this request's DataLoaders.
+
+`context_getter` is the FastAPI dependency the GraphQL router runs first. It reads the bearer
+token; without a valid one it answers 401 — except a browser asking for GraphiQL in development
+mode (`RELGRAPH_API_DEV`). A websocket may send its key in the `connection_init` payload
+(`{"Authorization": "Bearer …"}`) instead, which `on_ws_connect` checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from starlette.requests import HTTPConnection
+from strawberry.fastapi import BaseContext
+
+from api.auth import Principal, Scope, bearer_token
+from api.errors import Forbidden, Unauthenticated
+from api.loaders import Loaders
+from api.services import Services
+
+NO_KEY = ("no API key: send the header `Authorization: Bearer <token>` "
+          "(an operator creates one with `relgraph apikey create`)")
+BAD_KEY = "the API key is not valid (mistyped, or revoked)"
+
+
+class Context(BaseContext):
+    def __init__(self, services: Services, principal: Principal | None) -> None:
+        super().__init__()
+        self.services = services
+        self.principal = principal
+        self.loaders = Loaders(services.store)
+
+    def require(self, scope: Scope) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated(NO_KEY)
+        if not self.principal.can(scope):
+            raise Forbidden(f"this API key's scope is {self.principal.scope.value}; "
+                            f"this needs a {scope.value} key")
+        return self.principal
+
+    def fresh(self) -> Context:
+        """The same caller with empty loaders (each subscription event reads the graph anew)."""
+        return Context(self.services, self.principal)
+
+
+Info = strawberry.Info[Context, None]
+
+
+def is_ide_request(connection: HTTPConnection) -> bool:
+    """A browser asking for GraphiQL (strawberry's own test: GET, no query, HTML accepted)."""
+    accept = connection.headers.get("accept", "")
+    return (connection.scope.get("method") == "GET" and "query" not in connection.query_params
+            and ("text/html" in accept or "*/*" in accept))
+
+
+async def authenticate(connection: HTTPConnection) -> Principal | None:
+    services: Services = connection.app.state.services
+    token = bearer_token(connection.headers.get("authorization"))
+    principal = await services.auth.principal(token)
+    if principal is None and token is not None:
+        raise Unauthenticated(BAD_KEY, headers=_challenge(connection))
+    return principal
+
+
+def _challenge(connection: HTTPConnection) -> dict[str, str]:
+    # A browser shows its log-in prompt for Basic: paste the key as the password.
+    if is_ide_request(connection):
+        return {"WWW-Authenticate": 'Basic realm="relgraph GraphiQL: the API key is the '
+                                    'password", charset="UTF-8"'}
+    return {"WWW-Authenticate": 'Bearer realm="relgraph"'}
+
+
+async def context_getter(connection: HTTPConnection) -> Context:
+    services: Services = connection.app.state.services
+    principal = await authenticate(connection)
+    if principal is None and connection.scope["type"] == "http" and not (
+            services.settings.api_dev and is_ide_request(connection)):
+        raise Unauthenticated(NO_KEY, headers=_challenge(connection))
+    return Context(services, principal)
+
+
+async def on_ws_connect(context: Context, params: dict[str, Any] | None) -> None:
+    """A websocket without a key in its headers may send one in connection_init."""
+    if context.principal is not None:
+        return
+    params = params or {}
+    raw = params.get("Authorization") or params.get("authorization")
+    token = bearer_token(raw) if isinstance(raw, str) else None
+    if token is None and isinstance(params.get("apiKey"), str):
+        token = params["apiKey"]
+    context.principal = await context.services.auth.principal(token)
+    if context.principal is None:
+        raise Unauthenticated(NO_KEY if token is None else BAD_KEY)
+
+
+__all__ = ["Context", "Info", "authenticate", "context_getter", "is_ide_request",
+           "on_ws_connect"]

@@ -1,0 +1,77 @@
+"""The GraphQL schema: queries (questions), mutations (writes through the load pipeline), the
+live feed subscription; with the limits, caches and error codes every request goes through.
+
+Extensions, in order: strawberry's parser and validation caches (parsing and validating a
+document dominate small queries), the token, depth and alias limits (a document that exceeds one
+is refused before it runs), and `WriteScope` (a mutation needs a key of scope write: refused as a
+whole, 403, before anything runs). `RelgraphSchema.process_errors` is the one place every error
+gets its `extensions.code` and a clean message (api/errors.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
+
+from api.auth import Scope
+from api.errors import Code, tidy
+from api.schema.mutation import Mutation
+from api.schema.query import Query
+from api.schema.subscription import Subscription
+from api.types.scalars import SCALARS
+from graph.settings import Settings
+
+log = logging.getLogger("relgraph.api")
+CACHE_SIZE = 1024  # distinct documents whose parse and validation are remembered
+
+
+class WriteScope(SchemaExtension):
+    """Mutations need a key of scope write or admin; refused before execution otherwise."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if self.execution_context.operation_type is OperationType.MUTATION:
+            context.require(Scope.WRITE)
+        yield
+
+
+class RelgraphSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            tidy(error)
+            code = (error.extensions or {}).get("code")
+            if code == Code.INTERNAL_SERVER_ERROR:
+                continue  # logged with its traceback where it was classified
+            log.debug("graphql error %s: %s", code, error.message)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    return RelgraphSchema(
+        query=Query, mutation=Mutation, subscription=Subscription,
+        config=StrawberryConfig(scalar_map=SCALARS),
+        extensions=[
+            lambda: ParserCache(maxsize=CACHE_SIZE),
+            lambda: MaxTokensLimiter(max_token_count=settings.api_max_tokens),
+            lambda: QueryDepthLimiter(max_depth=settings.api_max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.api_max_aliases),
+            lambda: ValidationCache(maxsize=CACHE_SIZE),
+            WriteScope,
+        ])
+
+
+__all__ = ["RelgraphSchema", "WriteScope", "build_schema"]

@@ -1,0 +1,106 @@
+"""Company: an organisation, with its flags, people now and before, customer accounts and
+buying triggers. Fields are read through the request's DataLoaders, batched by key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.context import Info
+from api.types.enums import CompanyFlag, TriggerType
+from api.types.person import Person, person
+from graph.questions.entities import CompanyCard
+from graph.schema import TRIGGER_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class CompanySeed:
+    name: str | None = None
+
+
+@strawberry.type(description="A paying account of a company.")
+class Customer:
+    id: strawberry.ID
+    plan: str | None
+    mrr: float | None
+    status: str | None
+    churned: bool | None
+
+
+@strawberry.type(description="A buying trigger the company had.")
+class CompanyTrigger:
+    id: strawberry.ID
+    type: TriggerType | None
+    at: datetime
+    headline: str | None
+
+
+@strawberry.type
+class Company:
+    id: strawberry.ID
+    as_of: strawberry.Private[datetime | None] = None
+    seed: strawberry.Private[CompanySeed | None] = None
+
+    async def _card(self, info: Info) -> CompanyCard | None:
+        return await info.context.loaders.companies.load((str(self.id), self.as_of))
+
+    @strawberry.field
+    async def name(self, info: Info) -> str | None:
+        if self.seed is not None and self.seed.name is not None:
+            return self.seed.name
+        card = await self._card(info)
+        return card.name if card else None
+
+    @strawberry.field
+    async def domain(self, info: Info) -> str | None:
+        card = await self._card(info)
+        return card.domain if card else None
+
+    @strawberry.field(description="What it is to us: customer, prospect, competitor, vendor, own.")
+    async def flags(self, info: Info) -> list[CompanyFlag]:
+        card = await self._card(info)
+        return [CompanyFlag(f) for f in card.flags] if card else []
+
+    @strawberry.field(description="Everything else the graph holds about it.")
+    async def properties(self, info: Info) -> JSON:
+        card = await self._card(info)
+        return JSON(card.properties if card else {})
+
+    @strawberry.field(description="The people working there at asOf (default now).")
+    async def people(self, info: Info) -> list[Person]:
+        card = await self._card(info)
+        return [person(p, self.as_of) for p in card.people_now] if card else []
+
+    @strawberry.field(description="The people who worked there before asOf and are not back.")
+    async def past_people(self, info: Info) -> list[Person]:
+        card = await self._card(info)
+        return [person(p, self.as_of) for p in card.people_before] if card else []
+
+    @strawberry.field
+    async def customers(self, info: Info) -> list[Customer]:
+        card = await self._card(info)
+        return [Customer(id=strawberry.ID(c.customer_id), plan=c.plan, mrr=c.mrr,
+                         status=c.status, churned=c.churned) for c in card.customers] \
+            if card else []
+
+    @strawberry.field(description="Its buying triggers up to asOf, newest first.")
+    async def triggers(self, info: Info, since: datetime | None = None) -> list[CompanyTrigger]:
+        card = await self._card(info)
+        if card is None:
+            return []
+        return [CompanyTrigger(id=strawberry.ID(t.trigger_id),
+                               type=TriggerType(t.type) if t.type in TRIGGER_TYPES else None,
+                               at=t.at, headline=t.headline)
+                for t in card.triggers if since is None or t.at >= since]
+
+
+def company(company_id: str, as_of: datetime | None = None, *,
+            name: str | None = None) -> Company:
+    return Company(id=strawberry.ID(company_id), as_of=as_of,
+                   seed=CompanySeed(name=name) if name is not None else None)
+
+
+__all__ = ["Company", "CompanySeed", "CompanyTrigger", "Customer", "company"]

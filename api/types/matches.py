@@ -1,0 +1,43 @@
+"""The answers of `connections` (people we know who read about a topic and raised a concern,
+with the evidence) and `companiesByConnections` (where such people work now, ranked)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api.types.company import Company, company
+from api.types.concern import Concern, concern
+from api.types.content import Read, read
+from api.types.person import Person, person
+from graph.model import CompanyMatch, ReaderMatch
+
+
+@strawberry.type(description="A connection who read about the topic and raised a concern: "
+                             "who, who on our side knows them, what they read, what they said.")
+class ConnectionMatch:
+    person: Person
+    via: list[Person]
+    reads: list[Read]
+    concerns: list[Concern]
+
+
+def connection_match(m: ReaderMatch, as_of: datetime | None) -> ConnectionMatch:
+    return ConnectionMatch(
+        person=person(m.person_id, as_of, name=m.name, current=m.companies),
+        via=[person(v, as_of) for v in m.via], reads=[read(r) for r in m.reads],
+        concerns=[concern(c) for c in m.concerns])
+
+
+@strawberry.type(description="A company where such connections work at asOf: how many, and who "
+                             "(the first 20 by id).")
+class CompanyConnections:
+    company: Company
+    count: int
+    people: list[Person]
+
+
+def company_connections(m: CompanyMatch, as_of: datetime | None) -> CompanyConnections:
+    return CompanyConnections(company=company(m.company_id, as_of, name=m.name), count=m.people,
+                              people=[person(p, as_of) for p in m.person_ids])

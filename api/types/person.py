@@ -1,0 +1,190 @@
+"""Person: a contact, a product user or one of our team — with their employers now and before,
+connections, who on our team knows them, what they read and the concerns they raised.
+
+A Person is created with its id (and what the answer that named it already said: a `seed`); every
+other field is read through the request's DataLoaders (api/loaders.py), batched by key, so a list
+of 50 people with their companies costs one look-up of people, not 50. `as_of` is the moment the
+answer was asked about (None: now).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.context import Info
+from api.types.concern import Concern, concern
+from api.types.pagination import Connection, connection, window
+from api.types.topic import Topic
+from graph.model import Employment
+from graph.questions.contacts import KnownContact as KnownContactData
+from graph.questions.entities import PersonCard
+
+if TYPE_CHECKING:
+    from api.types.company import Company
+
+CompanyRef = Annotated["Company", strawberry.lazy("api.types.company")]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonSeed:
+    """What an answer already says of a person (authoritative for the fields it holds)."""
+
+    name: str | None = None
+    title: str | None = None
+    has_title: bool = False
+    current: tuple[Employment, ...] | None = None
+
+
+def company_of(company_id: str, name: str | None, as_of: datetime | None) -> Company:
+    from api.types.company import Company, CompanySeed
+
+    return Company(id=strawberry.ID(company_id), as_of=as_of, seed=CompanySeed(name=name))
+
+
+@strawberry.type(description="A job: where, as what, from when until when (open: current).")
+class Job:
+    title: str | None
+    since: datetime | None
+    until: datetime | None
+    job: strawberry.Private[Employment]
+    as_of: strawberry.Private[datetime | None]
+
+    @strawberry.field
+    def company(self) -> CompanyRef:
+        return company_of(self.job.company_id, self.job.name, self.as_of)
+
+
+def jobs(found: tuple[Employment, ...], as_of: datetime | None) -> list[Job]:
+    return [Job(title=j.title, since=j.since, until=j.until, job=j, as_of=as_of) for j in found]
+
+
+@strawberry.type(description="Topics a person read about: how many items, how many reads, "
+                             "when last.")
+class TopicRead:
+    topic: Topic
+    contents: int
+    reads: int
+    last_at: datetime
+
+
+@strawberry.type
+class Person:
+    id: strawberry.ID
+    as_of: strawberry.Private[datetime | None] = None
+    seed: strawberry.Private[PersonSeed | None] = None
+
+    async def _card(self, info: Info) -> PersonCard | None:
+        return await info.context.loaders.people.load((str(self.id), self.as_of))
+
+    @strawberry.field
+    async def name(self, info: Info) -> str | None:
+        if self.seed is not None:
+            return self.seed.name
+        card = await self._card(info)
+        return card.name if card else None
+
+    @strawberry.field
+    async def email(self, info: Info) -> str | None:
+        card = await self._card(info)
+        return card.email if card else None
+
+    @strawberry.field(description="Their current job's title, else the title stored on them.")
+    async def title(self, info: Info) -> str | None:
+        if self.seed is not None and self.seed.has_title:
+            return self.seed.title
+        card = await self._card(info)
+        return card.title if card else None
+
+    @strawberry.field(description="Everything else the graph holds about them.")
+    async def properties(self, info: Info) -> JSON:
+        card = await self._card(info)
+        return JSON(card.properties if card else {})
+
+    async def _current(self, info: Info) -> tuple[Employment, ...]:
+        if self.seed is not None and self.seed.current is not None:
+            return self.seed.current
+        card = await self._card(info)
+        return card.current if card else ()
+
+    async def _past(self, info: Info) -> tuple[Employment, ...]:
+        card = await self._card(info)
+        return card.past if card else ()
+
+    @strawberry.field(description="Jobs current at asOf (default now).")
+    async def current_jobs(self, info: Info) -> list[Job]:
+        return jobs(await self._current(info), self.as_of)
+
+    @strawberry.field(description="Jobs that ended at or before asOf, latest first.")
+    async def past_jobs(self, info: Info) -> list[Job]:
+        return jobs(await self._past(info), self.as_of)
+
+    @strawberry.field
+    async def current_companies(self, info: Info) -> list[CompanyRef]:
+        return [company_of(j.company_id, j.name, self.as_of) for j in await self._current(info)]
+
+    @strawberry.field
+    async def past_companies(self, info: Info) -> list[CompanyRef]:
+        return [company_of(j.company_id, j.name, self.as_of) for j in await self._past(info)]
+
+    @strawberry.field(description="People they know (KNOWS), strongest first.")
+    async def connections(self, info: Info, first: int | None = None,
+                          after: str | None = None) -> Connection[KnownContact]:
+        page = window(first, after, default=50)
+        card = await self._card(info)
+        found = await info.context.loaders.connections.load(
+            (str(self.id), page.end, self.as_of)) or ()
+        return connection([known(c, self.as_of) for c in found[page.offset:page.end]],
+                          card.connections if card else 0, page)
+
+    @strawberry.field(description="Who on our team knows them, strongest first.")
+    async def known_by(self, info: Info) -> list[KnownContact]:
+        card = await self._card(info)
+        return [known(c, self.as_of) for c in card.known_by] if card else []
+
+    @strawberry.field(description="Concerns they raised in the 90 days up to asOf, newest first.")
+    async def open_concerns(self, info: Info) -> list[Concern]:
+        card = await self._card(info)
+        return [concern(c) for c in card.open_concerns] if card else []
+
+    @strawberry.field(description="Every concern they raised up to asOf, newest first "
+                                  "(one look-up per person: ask it of one person at a time).")
+    async def concerns(self, info: Info) -> list[Concern]:
+        profile = await info.context.loaders.profiles.load((str(self.id), self.as_of))
+        return [concern(c) for c in profile.concerns] if profile else []
+
+    @strawberry.field(description="What they read, by topic, most read first (one look-up per "
+                                  "person: ask it of one person at a time).")
+    async def topics_read(self, info: Info) -> list[TopicRead]:
+        profile = await info.context.loaders.profiles.load((str(self.id), self.as_of))
+        if profile is None:
+            return []
+        return [TopicRead(topic=Topic(id=strawberry.ID(t.topic_id)), contents=t.contents,
+                          reads=t.reads, last_at=t.last_at) for t in profile.topics]
+
+
+@strawberry.type(description="Someone we know: who they are, who on our side knows them, "
+                             "and how well (the strongest KNOWS, 0..1).")
+class KnownContact:
+    person: Person
+    via: list[Person]
+    strength: float | None
+
+
+def person(person_id: str, as_of: datetime | None = None, **seed: Any) -> Person:
+    return Person(id=strawberry.ID(person_id), as_of=as_of,
+                  seed=PersonSeed(**seed) if seed else None)
+
+
+def known(c: KnownContactData, as_of: datetime | None) -> KnownContact:
+    return KnownContact(
+        person=person(c.person_id, as_of, name=c.name, title=c.title, has_title=True),
+        via=[person(v, as_of) for v in c.via], strength=c.strength)
+
+
+__all__ = ["Job", "KnownContact", "Person", "PersonSeed", "TopicRead", "company_of", "jobs",
+           "known", "person"]

@@ -137,7 +137,7 @@ def _request_error_code(error: GraphQLError) -> Code:
     if message.startswith("Syntax Error"):
         return Code.GRAPHQL_PARSE_FAILED
     if message.startswith("Variable '$") and (
-            "got invalid value" in message or "must not be null" in message
+            "invalid value" in message or "must not be null" in message
             or "was not provided" in message):
         return Code.BAD_USER_INPUT
     return Code.GRAPHQL_VALIDATION_FAILED
@@ -153,7 +153,7 @@ def tidy(error: GraphQLError) -> GraphQLError:
         original = original.original_error
     if isinstance(original, GraphQLError):
         extensions.update(original.extensions or {})
-        code = Code(extensions.get("code", _request_error_code(original)))
+        code = Code(extensions.get("code", _request_error_code(error)))
     elif (original is not None and error.path is None
           and isinstance(original, ValueError | TypeError)
           and not isinstance(original, ApiError | GraphError)):

@@ -30,10 +30,11 @@ def text(value: str | None, field: str, *, limit: int = MAX_NAME,
             raise BadUserInput(f"{field}: must not be empty")
         return None
     value = value.strip()
-    bad = next((ch for ch in value if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r"),
-               None)
+    bad = next((ch for ch in value if unicodedata.category(ch) in ("Cc", "Cs")
+                and ch not in "\t\n\r"), None)
     if bad is not None:
-        raise BadUserInput(f"{field}: contains a control character (U+{ord(bad):04X})")
+        what = "a lone surrogate" if unicodedata.category(bad) == "Cs" else "a control character"
+        raise BadUserInput(f"{field}: contains {what} (U+{ord(bad):04X})")
     if len(value) > limit:
         raise BadUserInput(f"{field}: at most {limit} characters, got {len(value)}")
     return value

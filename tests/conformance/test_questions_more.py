@@ -18,7 +18,7 @@ from graph.questions.entities import (
     ConnectionsQuery,
     PeopleQuery,
 )
-from graph.questions.search import SEARCH, SearchQuery
+from graph.questions.search import SEARCH, SearchQuery, candidate_pattern, fold, words
 from graph.questions.triggers import TRIGGERS, KnownContact, TriggerQuery
 from graph.questions.warm_paths import WARM_PATHS, PathStep, WarmPathQuery
 from graph.store import GraphStore
@@ -454,3 +454,20 @@ def test_each_question_is_anchored_as_intended(neo4j_store: GraphStore, question
     if question in (PEOPLE, COMPANY_CARDS, CONNECTIONS):
         # One seek per key, never a range seek of every concern or trigger per key.
         assert not any(op == "NodeIndexSeekByRange" for op, _ in operators), operators
+
+
+def test_search_candidates_never_lose_a_match(neo4j_store: GraphStore) -> None:
+    """Neo4j narrows search candidates with `candidate_pattern` on each field's NFKD form: for
+    every character that folding changes, alone and between other words, each word (and first
+    letter) of the folded field must pass, or Neo4j would miss what the embedded store finds."""
+    fields = [field for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF
+              for c in (chr(cp),) if fold(c) != c
+              for field in (c, f"Ab{c}9", f"{c}{c} x")]
+    rows = [{"f": field, "p": candidate_pattern(w)} for field in fields
+            for token in words(field) for w in {token, token[:1]}]
+    assert len(rows) > 10_000
+    with neo4j_store._driver.session(  # type: ignore[attr-defined]
+            database=neo4j_store.database) as session:  # type: ignore[attr-defined]
+        missed = session.run("UNWIND $rows AS r WITH r WHERE NOT normalize(r.f, NFKD) =~ r.p "
+                             "RETURN collect(r) AS missed", rows=rows).single(strict=True)
+    assert missed["missed"] == []

@@ -4,6 +4,7 @@ every parameter the text uses is sent, and the text depends only on the query's 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,15 @@ from graph.questions.entities import (
     ConnectionsQuery,
     PeopleQuery,
 )
-from graph.questions.search import SEARCH, SearchQuery, fold, score, words
+from graph.questions.search import (
+    _LONG_FOLDS,
+    SEARCH,
+    SearchQuery,
+    candidate_pattern,
+    fold,
+    score,
+    words,
+)
 from graph.questions.triggers import TRIGGERS, TriggerQuery
 from graph.questions.warm_paths import WARM_PATHS, WarmPathQuery, strength
 
@@ -137,3 +146,30 @@ def test_scores(query: str, fields: list[str], expected: float) -> None:
 def test_path_strength_multiplies_in_order_with_a_default() -> None:
     assert strength([0.5, None, 0.8]) == 0.5 * 0.5 * 0.8
     assert strength([]) == 1.0
+
+
+def test_candidate_patterns_know_every_long_case_folding() -> None:
+    """`candidate_pattern` assumes that after NFKD without marks a character folds to one
+    character, except those in _LONG_FOLDS, and never to one NFKD would change."""
+    long: dict[str, str] = {}
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        for ch in unicodedata.normalize("NFKD", chr(cp)):
+            if unicodedata.combining(ch):
+                continue
+            folded = ch.casefold()
+            assert unicodedata.normalize("NFKD", folded) == folded, hex(cp)
+            if len(folded) > 1:
+                for letter in folded:
+                    long[letter] = "".join(sorted(set(long.get(letter, "")) | {ch}))
+    assert long == {k: "".join(sorted(v)) for k, v in _LONG_FOLDS.items()}
+
+
+@pytest.mark.parametrize("word", ["zoe", "strasse", "ﬁ", "42"])
+def test_candidate_patterns_hold_no_user_syntax(word: str) -> None:
+    for w in words(word):
+        pattern = candidate_pattern(w)
+        assert pattern.startswith("(?su).*(?iu:") and pattern.endswith(").*")
+        with pytest.raises(AssertionError):
+            candidate_pattern(w + ".*")

@@ -33,8 +33,8 @@ from graph.questions.search import MAX_HITS, SEARCH, SearchQuery
 from graph.questions.triggers import TRIGGERS, TriggerQuery
 from graph.questions.warm_paths import MAX_PATHS, WARM_PATHS, WarmPathQuery
 
-READ_WITHIN = timedelta(days=90)
-CONCERN_WITHIN = timedelta(days=30)
+READ_WITHIN = Duration(timedelta(days=90))
+CONCERN_WITHIN = Duration(timedelta(days=30))
 OF = "Whose connections: an e-mail or source key; omitted, anyone on our team (people "\
      "currently at a company flagged own)."
 

@@ -9,6 +9,7 @@ from typing import NewType
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.scalar import ScalarDefinition
 
 from api.errors import BadUserInput
 from graph.rows import parse_datetime
@@ -55,7 +56,7 @@ def format_datetime(moment: datetime) -> str:
 Duration = NewType("Duration", timedelta)
 
 # The schema's scalar_map (api/schema/__init__.py): Python types -> GraphQL scalars.
-SCALARS = {
+SCALARS: dict[object, ScalarDefinition] = {
     Duration: strawberry.scalar(
         name="Duration",
         description='A time window: a whole number of hours, days or weeks ("36h", "90d", '

@@ -416,6 +416,24 @@ def test_search_refusals(store: GraphStore, query: SearchQuery, match: str) -> N
         store.ask(SEARCH, query)
 
 
+def test_the_async_path_gives_the_same_answers(store: GraphStore) -> None:
+    import asyncio
+
+    card_world(store)
+
+    async def ask() -> tuple[Any, ...]:
+        found = (await store.ask_async(SEARCH, SearchQuery("ann")),
+                 await store.ask_async(TRIGGERS, TriggerQuery(SINCE, as_of=AS_OF)),
+                 await store.ask_async(WARM_PATHS, WarmPathQuery("me@us.io", "you@us.io")))
+        await store.aclose()  # the Neo4j store's async driver belongs to this event loop
+        return found
+
+    hits, page, found = asyncio.run(ask())
+    assert [(h.label, h.key, h.score) for h in hits] == [("Person", "ann@a.com", 3.0)]
+    assert page == store.ask(TRIGGERS, TriggerQuery(SINCE, as_of=AS_OF))
+    assert [[s.person_id for s in p.people] for p in found] == [
+        ["me@us.io", "ann@a.com", "you@us.io"]]
+
 # --- plans: each question starts where it means to (the real Neo4j only) ------------------------
 
 def _operators(plan: dict[str, Any]) -> list[tuple[str, str]]:

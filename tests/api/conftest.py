@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,18 +155,17 @@ def server_env(store: GraphStore, data_dir: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def server(store: GraphStore, tmp_path: Path) -> Iterator[Server]:
-    """`relgraph serve` in a subprocess on a free port, on the test's store (its graph as the
-    test left it before asking for this fixture)."""
-    settings = api_settings(tmp_path)
+@contextmanager
+def running_server(store: GraphStore, data_dir: Path) -> Iterator[Server]:
+    """`relgraph serve` in a subprocess on a free port, on `store` (its graph as it is now)."""
+    settings = api_settings(data_dir)
     tokens = make_tokens(settings)
     port = free_port()
-    log = tmp_path / "server.log"
+    log = data_dir / "server.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-            cwd=tmp_path, env=server_env(store, tmp_path), stdout=out, stderr=out)
+            cwd=data_dir, env=server_env(store, data_dir), stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -188,6 +188,13 @@ def server(store: GraphStore, tmp_path: Path) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def server(store: GraphStore, tmp_path: Path) -> Iterator[Server]:
+    """A real server on the test's (empty) store."""
+    with running_server(store, tmp_path) as running:
+        yield running
 
 
 def at(text: str) -> datetime:

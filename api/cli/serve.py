@@ -24,4 +24,4 @@ def serve(
         "api.app:create_app", factory=True, host=host or settings.api_host,
         port=port or settings.api_port, workers=workers, log_config=log_config(
             settings.log_level), access_log=False, proxy_headers=True, server_header=False,
-        ws="websockets", lifespan="on")
+        ws="websockets-sansio", lifespan="on")

@@ -177,16 +177,16 @@ class Authenticator:
         return principal
 
 
-def bearer_token(authorization: str | None) -> str | None:
+def bearer_token(authorization: str | None, *, basic: bool = True) -> str | None:
     """The token of an `Authorization: Bearer …` header, or the password of `Basic …` (how a
-    browser sends a key typed into its log-in prompt, for GraphiQL)."""
+    browser sends a key typed into its log-in prompt, for GraphiQL) when `basic` is allowed."""
     if not authorization:
         return None
     scheme, _, value = authorization.strip().partition(" ")
     value = value.strip()
     if scheme.lower() == "bearer":
         return value or None
-    if scheme.lower() == "basic":
+    if scheme.lower() == "basic" and basic:
         try:
             decoded = base64.b64decode(value, validate=True).decode()
         except (ValueError, UnicodeDecodeError):

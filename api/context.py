@@ -56,7 +56,10 @@ def is_ide_request(connection: HTTPConnection) -> bool:
 
 async def authenticate(connection: HTTPConnection) -> Principal | None:
     services: Services = connection.app.state.services
-    token = bearer_token(connection.headers.get("authorization"))
+    # A browser replays a typed-in (Basic) key on any request to this origin, websockets from
+    # other sites' pages included: those must send a bearer token or a connection_init key.
+    token = bearer_token(connection.headers.get("authorization"),
+                         basic=connection.scope["type"] == "http")
     principal = await services.auth.principal(token)
     if principal is None and token is not None:
         raise Unauthenticated(BAD_KEY, headers=_challenge(connection))
@@ -86,7 +89,7 @@ async def on_ws_connect(context: Context, params: dict[str, Any] | None) -> None
         return
     params = params or {}
     raw = params.get("Authorization") or params.get("authorization")
-    token = bearer_token(raw) if isinstance(raw, str) else None
+    token = bearer_token(raw, basic=False) if isinstance(raw, str) else None
     if token is None and isinstance(params.get("apiKey"), str):
         token = params["apiKey"]
     context.principal = await context.services.auth.principal(token)

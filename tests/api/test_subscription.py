@@ -5,6 +5,7 @@ another process, filtered per subscription; on both stores."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import subprocess
@@ -36,9 +37,11 @@ def feed_server(store: GraphStore, tmp_path: Path) -> Iterator[Server]:
 
 
 @asynccontextmanager
-async def websocket(server: Server, token: str | None) -> AsyncIterator[ClientConnection]:
+async def websocket(server: Server, token: str | None, headers: dict[str, str] | None = None
+                    ) -> AsyncIterator[ClientConnection]:
     url = server.url.replace("http://", "ws://") + "/graphql"
-    async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+    async with connect(url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                       additional_headers=headers) as ws:
         payload = {"Authorization": f"Bearer {token}"} if token else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         yield ws
@@ -150,8 +153,15 @@ def load_in_another_process(store: GraphStore, tmp_path: Path) -> None:
 
 
 async def test_a_websocket_without_a_valid_key_is_refused(server: Server) -> None:
-    for token in (None, "rgk_000000000000_" + "A" * 43):
-        async with websocket(server, token) as ws:
+    typed_in = base64.b64encode(f"me:{server.tokens['read']}".encode()).decode()
+    for token, headers in ((None, None), ("rgk_000000000000_" + "A" * 43, None),
+                           # a browser's remembered log-in is no key for a websocket: another
+                           # site's page could open one
+                           (None, {"Authorization": f"Basic {typed_in}"})):
+        async with websocket(server, token, headers) as ws:
             with pytest.raises(ConnectionClosed) as closed:
                 await receive(ws)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    bearer = {"Authorization": f"Bearer {server.tokens['read']}"}
+    async with websocket(server, None, bearer) as ws:
+        assert (await receive(ws))["type"] == "connection_ack"

@@ -50,6 +50,8 @@ class RelRow:
 def parse_datetime(value: object) -> datetime:
     """An aware datetime in UTC. Naive times are refused: guessing a zone corrupts "recently"."""
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:  # already what is stored (most rows a pipeline builds)
+            return value
         dt = value
     elif isinstance(value, str):
         text = value.strip()
@@ -163,10 +165,22 @@ def _props(index: int, row: Mapping[str, Any], declared: dict[str, Prop],
             props[name] = coerce(prop, value)
         except ValueError as exc:
             raise BadRow(index, name, str(exc)) from None
-    for prop in declared.values():
-        if prop.required and prop.name not in props:
-            raise BadRow(index, prop.name, "is required")
+    for name in _required(declared):
+        if name not in props:
+            raise BadRow(index, name, "is required")
     return props
+
+
+# A type's `prop_map` -> its required properties (the map is held, so its id stays its own).
+_REQUIRED: dict[int, tuple[dict[str, Prop], tuple[str, ...]]] = {}
+
+
+def _required(declared: dict[str, Prop]) -> tuple[str, ...]:
+    found = _REQUIRED.get(id(declared))
+    if found is None or found[0] is not declared:
+        found = _REQUIRED[id(declared)] = (
+            declared, tuple(p.name for p in declared.values() if p.required))
+    return found[1]
 
 
 # Normalisers the key module does not cache, cached here: loads name the same company on row

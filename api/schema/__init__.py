@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -61,14 +62,18 @@ class RelgraphSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The depth and alias limiters are validation rules, built once: a limiter built per request
+    # would bring new rule classes each time, and the validation cache, keyed by the rules, would
+    # never hit. Each request still gets its own extension instances (they hold its context).
+    limits = [*QueryDepthLimiter(max_depth=settings.api_max_depth).validation_rules,
+              *MaxAliasesLimiter(max_alias_count=settings.api_max_aliases).validation_rules]
     return RelgraphSchema(
         query=Query, mutation=Mutation, subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             lambda: ParserCache(maxsize=CACHE_SIZE),
             lambda: MaxTokensLimiter(max_token_count=settings.api_max_tokens),
-            lambda: QueryDepthLimiter(max_depth=settings.api_max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.api_max_aliases),
+            lambda: AddValidationRules(limits),
             lambda: ValidationCache(maxsize=CACHE_SIZE),
             WriteScope,
         ])

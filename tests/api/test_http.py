@@ -76,3 +76,17 @@ async def test_bad_bodies_are_400_json(api: Api, content: bytes, content_type: s
         **api.auth(), "Content-Type": content_type, "Accept": GRAPHQL_RESPONSE})
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_parsed_and_validated_documents_are_cached(api: Api) -> None:
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from api.schema import CACHE_SIZE
+
+    cache = _get_validate_cache(CACHE_SIZE)
+    query = '{ person(email: "cache-probe@acme.com") { id name } }'
+    await api.post(query)
+    hits = cache.cache_info().hits
+    await api.post(query)
+    await api.post(query)
+    assert cache.cache_info().hits == hits + 2

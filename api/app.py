@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -95,6 +96,34 @@ class _TooLarge(Exception):
     pass
 
 
+class RequestLog:
+    """Quiet request logging: a warning for every 5xx answer, every request at debug."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            level = logging.WARNING if status >= 500 else logging.DEBUG
+            if log.isEnabledFor(level):
+                log.log(level, "%s %s %s", scope["method"], scope["path"], status, extra={
+                    "status": status, "ms": round((time.perf_counter() - start) * 1000, 2)})
+
+
 def create_app(settings: Settings | None = None, *, store: GraphStore | None = None,
                broker: Broker | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -129,6 +158,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
                   docs_url="/docs" if settings.api_dev else None, redoc_url=None,
                   openapi_url="/openapi.json" if settings.api_dev else None)
     app.add_middleware(BodyLimit, limit=settings.api_max_body)
+    app.add_middleware(RequestLog)
     app.include_router(Router(
         build_schema(settings), context_getter=context_getter, graphql_ide="graphiql",
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),

@@ -39,10 +39,6 @@ class Context(BaseContext):
                             f"this needs a {scope.value} key")
         return self.principal
 
-    def fresh(self) -> Context:
-        """The same caller with empty loaders (each subscription event reads the graph anew)."""
-        return Context(self.services, self.principal)
-
 
 Info = strawberry.Info[Context, None]
 

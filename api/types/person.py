@@ -17,8 +17,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
+from api.errors import BadUserInput
 from api.types.concern import Concern, concern
-from api.types.pagination import Connection, connection, window
+from api.types.pagination import MAX_PAGE, Connection, connection, window
 from api.types.topic import Topic
 from graph.model import Employment
 from graph.questions.contacts import KnownContact as KnownContactData
@@ -135,6 +136,8 @@ class Person:
     async def connections(self, info: Info, first: int | None = None,
                           after: str | None = None) -> Connection[KnownContact]:
         page = window(first, after, default=50)
+        if page.end > MAX_PAGE:
+            raise BadUserInput(f"connections: after and first reach past the first {MAX_PAGE}")
         card = await self._card(info)
         found = await info.context.loaders.connections.load(
             (str(self.id), page.end, self.as_of)) or ()

@@ -153,6 +153,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
             await the_store.aclose()
             if own_store:
                 await asyncio.to_thread(the_store.close)
+            log.info("relgraph API stopped")
 
     app = FastAPI(title="Relationship Graph", lifespan=lifespan,
                   docs_url="/docs" if settings.api_dev else None, redoc_url=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging.config
 from typing import Annotated
 
 import typer
@@ -20,8 +21,13 @@ def serve(
 ) -> None:
     """Serve the GraphQL API (/graphql), the REST look-ups (/v1/…) and /healthz, /readyz."""
     settings = get_settings()
+    host, port = host or settings.api_host, port or settings.api_port
+    config = log_config(settings.log_level)
+    logging.config.dictConfig(config)
+    logging.getLogger("relgraph.api").info("relgraph serve", extra={
+        "url": f"http://{host}:{port}/graphql", "workers": workers,
+        "store": settings.store.value, "data_dir": str(settings.data_dir)})
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host or settings.api_host,
-        port=port or settings.api_port, workers=workers, log_config=log_config(
-            settings.log_level), access_log=False, proxy_headers=True, server_header=False,
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_config=config, access_log=False, proxy_headers=True, server_header=False,
         ws="websockets-sansio", lifespan="on")

@@ -22,6 +22,7 @@ brings more than `MAX_ITEMS` new interactions (a history import) adds the most r
 from __future__ import annotations
 
 import fcntl
+import heapq
 import json
 import os
 import socket
@@ -90,8 +91,12 @@ class NodeWriter(Protocol):
 class FeedRecorder:
     """What one load adds to the feed: the Event, Concern and Trigger nodes it created."""
 
-    def __init__(self) -> None:
-        self._new: dict[tuple[str, str], Mapping[str, Any]] = {}
+    def __init__(self, limit: int = MAX_ITEMS) -> None:
+        self.limit = limit
+        # the most recent new nodes (a min-heap on their time), so a history import of millions
+        # holds only `limit` rows here
+        self._new: list[tuple[datetime, str, str, int, Mapping[str, Any]]] = []
+        self._seen: set[tuple[str, str]] = set()
         self._by: dict[tuple[str, str], str] = {}  # (label, id) -> the person who did it
         self._company: dict[str, str] = {}  # trigger -> company
         self._account: dict[str, str] = {}  # event -> customer account
@@ -106,8 +111,19 @@ class FeedRecorder:
         bad = {reject.row for reject in result.rejects}
         for index, row in enumerate(rows):
             key = row.get("id")
-            if index not in bad and isinstance(key, str) and key not in known:
-                self._new.setdefault((label, key), row)
+            if index in bad or not isinstance(key, str) or key in known \
+                    or (label, key) in self._seen:
+                continue
+            try:
+                at = parse_datetime(row.get("at"))
+            except ValueError:
+                continue
+            self._seen.add((label, key))
+            entry = (at, key, label, len(self._seen), row)  # the count keeps rows uncompared
+            if len(self._new) < self.limit:
+                heapq.heappush(self._new, entry)
+            elif entry[:2] > self._new[0][:2]:
+                heapq.heapreplace(self._new, entry)
         return result
 
     def relationship(self, rel: str, row: Mapping[str, Any]) -> None:
@@ -125,16 +141,11 @@ class FeedRecorder:
 
     def items(self) -> list[FeedItem]:
         """The new interactions, oldest first (at most MAX_ITEMS, the most recent)."""
-        found = [item for (label, key), row in self._new.items()
-                 if (item := self._item(label, key, row)) is not None]
+        found = [self._item(label, key, at, row) for at, key, label, _, row in self._new]
         found.sort(key=lambda i: (i.at, i.id))
-        return found[-MAX_ITEMS:]
+        return found
 
-    def _item(self, label: str, key: str, row: Mapping[str, Any]) -> FeedItem | None:
-        try:
-            at = parse_datetime(row.get("at"))
-        except ValueError:
-            return None
+    def _item(self, label: str, key: str, at: datetime, row: Mapping[str, Any]) -> FeedItem:
         person = self._by.get((label, key))
         if label == "Event":
             account = self._account.get(key)

@@ -9,7 +9,8 @@ import typer
 import uvicorn
 
 from api.logs import log_config
-from graph.settings import get_settings
+from graph.settings import StoreKind, get_settings
+from graph.store import open_store
 
 
 def serve(
@@ -21,6 +22,10 @@ def serve(
 ) -> None:
     """Serve the GraphQL API (/graphql), the REST look-ups (/v1/…) and /healthz, /readyz."""
     settings = get_settings()
+    if settings.store is StoreKind.NEO4J:
+        # Fail here with one clear line (server down, bad password) rather than in every worker
+        # with a traceback; this also creates the constraints and indexes the questions need.
+        open_store(settings).close()
     host, port = host or settings.api_host, port or settings.api_port
     config = log_config(settings.log_level)
     logging.config.dictConfig(config)

@@ -109,11 +109,11 @@ class GraphQLHTTPRouter(GraphQLRouter[Any, None]):
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
         media = negotiate(request.headers.get("accept"))
+        errors = [tidy(e) for e in result.errors or ()]  # done already unless raised here
         response = process_result(result)
         status = 200
         if is_request_error(result):
             response.pop("data", None)  # a request error has no data entry at all
-            errors = [tidy(e) for e in result.errors or ()]
             status = request_error_status(errors, media)
         request.scope[_OUTCOME] = (media, status)
         return response

@@ -478,8 +478,8 @@ class _Run:
 
     def add_node(self, label: str, row: dict[str, Any], where: _Where) -> None:
         bare = None
-        if len(row) == 1:  # {"id": key}
-            bare = row.get("id")
+        if len(row) == 1 and isinstance(row.get("id"), str):  # {"id": key}
+            bare = row["id"]
             if (label, bare) in self._done:
                 self.summary.nodes[label] += 1
                 return
@@ -494,8 +494,8 @@ class _Run:
     def add_rel(self, rel: str, start: str, end: str, row: dict[str, Any],
                 where: _Where) -> None:
         bare = None
-        if len(row) == 2:  # {"from": key, "to": key}
-            bare = (row.get("from"), row.get("to"))
+        if len(row) == 2 and isinstance(row.get("from"), str) and isinstance(row.get("to"), str):
+            bare = (row["from"], row["to"])  # {"from": key, "to": key}
             if (rel, start, end, bare) in self._done:
                 self.summary.relationships[rel] += 1
                 return

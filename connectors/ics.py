@@ -225,7 +225,8 @@ def _events(path: Path, scan: _Scan) -> Iterator[_Event]:
                 if event is not None:
                     scan.bad.append(BadLine(path, event.line, None, f"BEGIN:VEVENT at line "
                                             f"{line} before this event's END:VEVENT"))
-                    del stack[stack.index("VEVENT"):]
+                    if "VEVENT" in stack:  # an enclosing END may have closed it already
+                        del stack[stack.index("VEVENT"):]
                 event = _Event(line)
             elif kind == "VTIMEZONE":
                 zone = _Zone()

@@ -1,41 +1,38 @@
-"""The embedded store: a networkx MultiDiGraph in memory, persisted to one snapshot file.
+"""The embedded store: a networkx MultiDiGraph in memory, each write batch durable in SQLite.
 
 Nodes are `(label, key)` tuples; each relationship is the edge keyed by its type, so there is at
 most one per (type, from, to) as in Neo4j. networkx's adjacency dicts already index every node's
-relationships; beside them the store keeps the keys per label, the companies per flag and the count
-per relationship type. Those indexes are derived: never saved, rebuilt whenever a snapshot is read.
+relationships; beside them the store keeps the keys per label, the companies per flag, the count
+per relationship type and the folded keys (aliases). Those indexes are derived: never stored,
+rebuilt when the graph is read.
+
+Durability (graph/durable.py): each write batch is one SQLite transaction in `graph.sqlite`
+(WAL), so a write costs milliseconds, not a rewrite of the whole graph, and a crash leaves whole
+batches only. Several processes may share one data dir — a server and a `relgraph load`: each
+applies the others' commits before its next question or write, so neither loses the other's
+writes and the server sees a load's rows without a restart.
 
 Threads: questions take a shared lock and writes an exclusive one (a batch at a time), so a
-server can answer while a load writes. A snapshot saved by another process is read outside the
-lock and swapped in whole under it: a question sees the old graph or the new one, never a mix.
-
-The snapshot is written atomically (temp file, fsync, rename, fsync of the directory) with the
-data dir's normal file mode, and carries one format version in its header and a length and SHA-256
-trailer, so a truncated, corrupt or older-format file is refused with a clear error instead of
-being read as an empty graph. It is a pickle: only ever load snapshots from your own data dir.
+server can answer while a load writes; other processes' commits are applied under the exclusive
+lock, so a question sees the graph before or after them, never half.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import hashlib
-import os
-import pickle
-import secrets
-import struct
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import networkx as nx
 
-from graph.errors import BadRow, NodeNotFound, SnapshotConflict, SnapshotError
+from graph.durable import Catchup, Changes, Journal, RelKey
+from graph.errors import BadRow, NodeNotFound
 from graph.merging import ObservedJob, job_dates, merged_props
 from graph.model import (
     CompanyMatch,
@@ -54,31 +51,11 @@ from graph.questions.readers import COMPANIES, READERS
 from graph.rows import NodeRow, RelRow, batches, newer_wins, node_row, rel_row
 from graph.schema import COMPANY_FLAGS, NODE_TYPES, REL_TYPES, node_type, rel_ends, rel_type
 from graph.settings import StoreKind
+from graph.snapshot import read_snapshot
 from graph.view import GraphView
-
-# The one format marker. Bump FORMAT whenever what is pickled changes shape; a snapshot of any
-# other version is refused with a clear message (its data must be loaded again).
-FORMAT = 2
-_MAGIC_PREFIX = b"RELGRAPH-SNAPSHOT\x00"
-MAGIC = _MAGIC_PREFIX + f"v{FORMAT}\n".encode()
-_TRAILER = struct.Struct(">Q32s4s")  # payload length, sha256 of the payload, end marker
-_END = b"END!"
-_TEMP_PREFIX, _TEMP_SUFFIX = ".graph-", ".tmp"
 
 Node = tuple[str, str]
 Signature = tuple[int, int, int]  # inode, size, mtime of the snapshot this state was read from
-
-
-class _HashingWriter:
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.hash = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.hash.update(data)
-        self.size += len(data)
-        return self.raw.write(data)
 
 
 class _ReadWriteLock:
@@ -159,69 +136,32 @@ class _State:
                 (keys.add if props[flag] else keys.discard)(key)
 
 
-def read_snapshot(path: Path) -> tuple[_State, Signature]:
-    """The state saved in `path`, checked end to end; any defect is a `SnapshotError`."""
-    try:
-        f = path.open("rb")
-    except OSError as exc:
-        raise SnapshotError(path, f"cannot be opened ({exc.strerror})") from None
-    with f:
-        st = os.fstat(f.fileno())
-        header = f.read(len(MAGIC))
-        if not header.startswith(_MAGIC_PREFIX):
-            raise SnapshotError(path, "it is not a relgraph snapshot (bad header)")
-        if header != MAGIC:
-            found = header[len(_MAGIC_PREFIX):].strip().decode("ascii", "replace") or "?"
-            raise SnapshotError(
-                path, f"it has snapshot format {found} and this version reads only v{FORMAT}; "
-                "load the data again, or open it with the version that wrote it")
-        size = st.st_size
-        if size < len(MAGIC) + _TRAILER.size:
-            raise SnapshotError(path, "it is truncated")
-        f.seek(size - _TRAILER.size)
-        length, digest, end = _TRAILER.unpack(f.read(_TRAILER.size))
-        if end != _END or length != size - len(MAGIC) - _TRAILER.size:
-            raise SnapshotError(path, "it is truncated or was not completely written")
-        f.seek(len(MAGIC))
-        hasher, remaining = hashlib.sha256(), length
-        while remaining:
-            chunk = f.read(min(remaining, 1 << 20))
-            if not chunk:
-                raise SnapshotError(path, "it is truncated")
-            hasher.update(chunk)
-            remaining -= len(chunk)
-        if hasher.digest() != digest:
-            raise SnapshotError(path, "its checksum does not match (the file is corrupt)")
-        f.seek(len(MAGIC))
-        try:
-            graph = pickle.load(f)  # noqa: S301 - our own file, checksum verified above
-            if not isinstance(graph, nx.MultiDiGraph):
-                raise TypeError(f"it holds a {type(graph).__name__}, not a graph")
-            state = _State.derived_from(graph)
-        except Exception as exc:  # any decoding failure means the same thing here
-            raise SnapshotError(path, f"it cannot be decoded ({exc!r})") from None
-    return state, (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
 class MemoryStore:
     kind = StoreKind.MEMORY
 
     def __init__(self, path: Path | None, *, batch_size: int = 10_000) -> None:
+        """`path`: the SQLite file (None: in memory only, nothing kept). A data dir that still
+        holds the old `graph.snapshot` beside it is imported into it once."""
         self.path = Path(path) if path is not None else None
         self.batch_size = batch_size
         self._lock = _ReadWriteLock()
-        self._dirty = False  # written since the last save or load
-        self._signature: Signature | None = None
         self._sources: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
         self._use(_State())
+        self._seq = 0  # the journal's sequence number this graph reflects
+        self._journal: Journal | None = None
+        self.created = False  # whether opening created the file
         if self.path is not None:
-            self._remove_orphaned_temp_files(wait=False)
-            if self.path.exists():
-                self._use(*read_snapshot(self.path))
+            self.created = not self.path.exists()
+            self._journal = Journal(self.path)
+            legacy = self.path.with_name("graph.snapshot")
+            if self.created and legacy.exists():
+                self._import_snapshot(legacy)
+            else:
+                self._reload()
 
     # --- state ------------------------------------------------------------------------------
 
-    def _use(self, state: _State, signature: Signature | None = None) -> None:
+    def _use(self, state: _State) -> None:
         """Make `state` the current one. Callers hold the exclusive lock (or own the store)."""
         self._state = state
         self._g = state.graph
@@ -232,8 +172,6 @@ class MemoryStore:
         self._labels = state.labels
         self._flags = state.flags
         self._rel_counts = state.rel_counts
-        self._signature = signature
-        self._dirty = False
 
     def _with_source(self, current: tuple[str, ...], source: str) -> tuple[str, ...]:
         # Provenance tuples are shared between the many rows that have the same sources.
@@ -243,112 +181,128 @@ class MemoryStore:
             self._sources[(current, source)] = combined
         return combined
 
-    # --- persistence ------------------------------------------------------------------------
+    # --- durability (graph/durable.py) ------------------------------------------------------
 
-    def _stat_signature(self) -> Signature | None:
-        assert self.path is not None
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return None
-        return (st.st_ino, st.st_size, st.st_mtime_ns)
+    def _reload(self) -> None:
+        """Read the whole graph from the journal (on open, or after a failed write)."""
+        assert self._journal is not None
+        graph = nx.MultiDiGraph()
+        add_node, add_edge = graph.add_node, graph.add_edge
+        seq = self._journal.load(
+            lambda node, props: add_node(node, **props),
+            lambda k, props: add_edge((k[1], k[2]), (k[3], k[4]), key=k[0], **props))
+        self._use(_State.derived_from(graph))
+        self._seq = seq
 
-    def _refresh(self) -> None:
-        """Pick up a snapshot saved by another process (a load beside a running server).
+    def _import_snapshot(self, legacy: Path) -> None:
+        """A data dir from before the journal: its snapshot becomes the first commit."""
+        graph = read_snapshot(legacy)
+        changes = Changes(
+            nodes={node: attrs for node, attrs in graph.nodes(data=True)},
+            rels={(rel, u[0], u[1], v[0], v[1]): attrs
+                  for u, v, rel, attrs in graph.edges(keys=True, data=True)})
+        assert self._journal is not None
+        with self._journal.writing(self._seq):
+            self._seq = self._journal.write(changes)
+        self._use(_State.derived_from(graph))
+        legacy.rename(legacy.with_name("graph.snapshot.imported"))
 
-        The file is read and checked without holding the lock, so questions go on meanwhile;
-        the new state is swapped in whole, and only if nothing was written here in between."""
-        if self.path is None or self._dirty:
+    def _catch_up(self, changes: Catchup) -> None:
+        """Apply other processes' commits. Callers hold the exclusive lock."""
+        if changes.everything_gone:
+            self._use(_State())
+        for k in changes.gone_rels:
+            self._drop_edge(k)
+        for node in changes.gone_nodes:
+            self._drop_node(node)
+        for node, props in changes.nodes:
+            attrs = self._nodes.get(node)
+            if attrs is None:
+                self._g.add_node(node, **props)
+                self._labels[node[0]].add(node[1])
+            else:
+                attrs.clear()
+                attrs.update(props)
+            self._index_node(node, props)
+        for (rel, sl, s, el, e), props in changes.rels:
+            u, v = (sl, s), (el, e)
+            attrs = self._succ.get(u, {}).get(v, {}).get(rel)
+            if attrs is None:
+                self._g.add_edge(u, v, key=rel, **props)
+                self._rel_counts[rel] += 1
+            else:
+                attrs.clear()
+                attrs.update(props)
+        self._seq = changes.seq
+
+    def _index_node(self, node: Node, attrs: Mapping[str, Any]) -> None:
+        if node[0] == "Company":
+            self._state.index_flags(node[1], attrs)
+        for alias in attrs.get("aliases") or ():
+            self._state.aliases[node[0]][alias] = node[1]
+
+    def _drop_edge(self, k: RelKey) -> None:
+        rel, u, v = k[0], (k[1], k[2]), (k[3], k[4])
+        if rel in self._succ.get(u, {}).get(v, {}):
+            self._g.remove_edge(u, v, key=rel)
+            self._rel_counts[rel] -= 1
+
+    def _drop_node(self, node: Node) -> None:
+        if node not in self._nodes:
             return
-        signature = self._stat_signature()
-        if signature is None or signature == self._signature:
-            return
-        state, signature = read_snapshot(self.path)
-        with self._lock.exclusive():
-            if not self._dirty:
-                self._use(state, signature)
+        for other, by_type in list(self._succ[node].items()):
+            for rel in list(by_type):
+                self._drop_edge((rel, *node, *other))
+        for other, by_type in list(self._pred[node].items()):
+            for rel in list(by_type):
+                self._drop_edge((rel, *other, *node))
+        self._g.remove_node(node)
+        self._labels[node[0]].discard(node[1])
+        if node[0] == "Company":
+            for keys in self._flags.values():
+                keys.discard(node[1])
 
     @contextmanager
-    def _file_lock(self, *, wait: bool = True) -> Iterator[bool]:
-        """The data dir's save lock, shared with other processes; yields whether it was got."""
-        assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield False
+    def _writing(self) -> Iterator[Changes]:
+        """One write batch: exclusive lock, others' commits applied first, then this process's
+        changes committed as one transaction. A failed commit re-reads the journal, so memory
+        never keeps what the file does not."""
+        with self._lock.exclusive():
+            changes = Changes()
+            if self._journal is None:
+                yield changes
                 return
             try:
-                yield True
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _remove_orphaned_temp_files(self, *, wait: bool) -> None:
-        assert self.path is not None
-        if not self.path.parent.is_dir():
-            return
-        with self._file_lock(wait=wait) as got:
-            if got:
-                self._remove_orphans_locked()
-
-    def _remove_orphans_locked(self) -> None:
-        """Temp files of a save that was killed. Only under the save lock: a save in progress
-        in another process holds it, so any temp file seen then is an orphan."""
-        assert self.path is not None
-        for orphan in self.path.parent.glob(f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):
-            with suppress(FileNotFoundError):
-                orphan.unlink()
-
-    def save(self) -> None:
-        """Write the snapshot atomically. Refuses to overwrite a newer save by another process:
-        then this store drops its unsaved writes and takes up that newer graph, so it goes on
-        seeing new data (the caller is told to run its load again)."""
-        if self.path is None:
-            return
-        with self._file_lock():
-            if self._stat_signature() != self._signature:
-                state, signature = read_snapshot(self.path)
-                with self._lock.exclusive():
-                    self._use(state, signature)
-                raise SnapshotConflict(self.path)
-            self._remove_orphans_locked()
-            tmp = self.path.with_name(f"{_TEMP_PREFIX}{secrets.token_hex(8)}{_TEMP_SUFFIX}")
-            try:
-                # 0o666 less the umask: the mode any other file in the data dir gets.
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                with os.fdopen(fd, "wb") as raw, self._lock.shared():
-                    raw.write(MAGIC)
-                    writer = _HashingWriter(raw)
-                    pickle.dump(self._g, writer, protocol=pickle.HIGHEST_PROTOCOL)
-                    raw.write(_TRAILER.pack(writer.size, writer.hash.digest(), _END))
-                    raw.flush()
-                    os.fsync(raw.fileno())
-                    os.replace(tmp, self.path)
-                    self._signature = self._stat_signature()
-                    self._dirty = False
+                with self._journal.writing(self._seq) as others:
+                    self._catch_up(others)
+                    yield changes
+                    if changes:
+                        self._seq = self._journal.write(changes)
             except BaseException:
-                tmp.unlink(missing_ok=True)
+                self._reload()
                 raise
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+
+    def _refresh(self) -> None:
+        """Before a question: apply what other processes committed meanwhile (cheap when none:
+        one pragma)."""
+        if self._journal is not None and self._journal.changed_elsewhere():
+            with self._lock.exclusive():
+                self._catch_up(self._journal.since(self._seq))
 
     def checkpoint(self) -> None:
-        if self._dirty or (self.path is not None and self._signature is None):
-            self.save()
+        """Every batch is committed on its own: once an upsert returns it is durable."""
+        self._refresh()
 
     def migrate(self) -> list[str]:
-        # Nothing to create in memory; an empty snapshot makes the data dir ready for `serve`.
-        if self.path is not None and not self.path.exists():
-            self.save()
-            return [f"created empty graph snapshot {self.path}"]
-        return []
+        """Nothing to create in memory; opening made the data dir's graph file (named once)."""
+        if not self.created:
+            return []
+        self.created = False
+        return [f"created the embedded graph {self.path}"]
 
     def close(self) -> None:
-        """Closing never saves implicitly: a failed load must not leave half its rows on disk."""
+        if self._journal is not None:
+            self._journal.close()
 
     async def aclose(self) -> None:
         """Nothing async to release: questions run in worker threads."""
@@ -369,12 +323,13 @@ class MemoryStore:
                     valid.append(node_row(ntype, index, raw))
                 except BadRow as exc:
                     result.rejects.append(Reject.of(exc))
-            with self._lock.exclusive():
-                self._apply_nodes(label, valid, source)
+            with self._writing() as changes:
+                self._apply_nodes(label, valid, source, changes)
             result.written += len(valid)
         return result
 
-    def _apply_nodes(self, label: str, rows: list[NodeRow], source: str) -> None:
+    def _apply_nodes(self, label: str, rows: list[NodeRow], source: str,
+                     changes: Changes) -> None:
         keys, loaded_at = self._labels[label], now_utc()
         for row in rows:
             node = (label, row.key)
@@ -389,7 +344,7 @@ class MemoryStore:
             newer_wins(attrs, row.props, row.seen)
             if label == "Company":
                 self._state.index_flags(row.key, attrs)
-        self._dirty = True
+            changes.nodes[node] = attrs
 
     def upsert_relationships(
         self,
@@ -411,15 +366,16 @@ class MemoryStore:
                     valid.append(rel_row(rtype, start_type, end_type, index, raw))
                 except BadRow as exc:
                     result.rejects.append(Reject.of(exc))
-            with self._lock.exclusive():
+            with self._writing() as changes:
                 written = self._apply_relationships(rtype.type, start_label, end_label, valid,
-                                                    source, result.rejects)
+                                                    source, result.rejects, changes)
             result.written += written
         result.rejects.sort(key=lambda r: r.row)
         return result
 
     def _apply_relationships(self, rel: str, start_label: str, end_label: str,
-                             rows: list[RelRow], source: str, rejects: list[Reject]) -> int:
+                             rows: list[RelRow], source: str, rejects: list[Reject],
+                             changes: Changes) -> int:
         """Write the rows whose two ends exist; the others become rejects. Returns how many."""
         written, loaded_at = 0, now_utc()
         for row in rows:
@@ -440,14 +396,14 @@ class MemoryStore:
                 attrs["sources"] = self._with_source(attrs["sources"], source)
                 attrs["loaded_at"] = loaded_at
             newer_wins(attrs, row.props, row.seen)
+            changes.rels[(rel, *u, *v)] = attrs
             written += 1
-        self._dirty = True
         return written
 
     def delete_all(self) -> None:
-        with self._lock.exclusive():
-            self._use(_State(), self._signature)
-            self._dirty = True
+        with self._writing() as changes:
+            self._use(_State())
+            changes.everything_gone = True
 
     # --- identity and observed jobs (rules in graph/merging.py) --------------------------
 
@@ -456,7 +412,7 @@ class MemoryStore:
         united, `drop` recorded among keep's aliases. True if a `drop` node existed."""
         ntype = node_type(label)
         keep, drop = ntype.normalise_key(keep), ntype.normalise_key(drop)
-        with self._lock.exclusive():
+        with self._writing() as changes:
             k, d = (label, keep), (label, drop)
             kept = self._nodes.get(k)
             if kept is None:
@@ -466,29 +422,25 @@ class MemoryStore:
             folded = self._nodes.get(d)
             for other, by_type in list(self._succ.get(d, {}).items()):
                 for rel, attrs in list(by_type.items()):
-                    self._move_edge((d, other), (k, other), rel, attrs)
+                    self._move_edge((d, other), (k, other), rel, attrs, changes)
             for other, by_type in list(self._pred.get(d, {}).items()):
                 for rel, attrs in list(by_type.items()):
-                    self._move_edge((other, d), (other, k), rel, attrs)
+                    self._move_edge((other, d), (other, k), rel, attrs, changes)
             merged = merged_props(kept, folded or {}, drop)
             kept.clear()
             kept.update(merged)
             if folded is not None:
-                self._g.remove_node(d)
-                self._labels[label].discard(drop)
-                for keys in self._flags.values():
-                    keys.discard(drop)
-            if label == "Company":
-                self._state.index_flags(keep, kept)
-            for alias in merged["aliases"]:
-                self._state.aliases[label][alias] = keep
-            self._dirty = True
+                self._drop_node(d)
+                changes.gone_nodes.add(d)
+            self._index_node(k, kept)
+            changes.nodes[k] = kept
             return folded is not None
 
     def _move_edge(self, old: tuple[Node, Node], new: tuple[Node, Node], rel: str,
-                   attrs: dict[str, Any]) -> None:
+                   attrs: dict[str, Any], changes: Changes) -> None:
         self._g.remove_edge(*old, key=rel)
         self._rel_counts[rel] -= 1
+        changes.gone_rels.add((rel, *old[0], *old[1]))
         u, v = new
         if u == v:  # a relationship between the two nodes being merged
             return
@@ -498,10 +450,13 @@ class MemoryStore:
         if existing is None:
             self._g.add_edge(u, v, key=rel, **attrs)
             self._rel_counts[rel] += 1
+            existing = self._succ[u][v][rel]
         else:
             merged = merged_props(existing, attrs)
             existing.clear()
             existing.update(merged)
+        changes.rels[(rel, *u, *v)] = existing
+        changes.gone_rels.discard((rel, *u, *v))
 
     def aliases(self, label: str) -> dict[str, str]:
         """Every folded key of `label` -> the key of the node it was folded into."""
@@ -542,7 +497,7 @@ class MemoryStore:
     def reconcile_jobs(self, persons: Iterable[str]) -> int:
         """Re-date the observed jobs of these people; returns how many jobs changed."""
         changed = 0
-        with self._lock.exclusive():
+        with self._writing() as changes:
             for key in set(persons):
                 person = ("Person", key)
                 if person not in self._nodes:
@@ -555,8 +510,8 @@ class MemoryStore:
                     since, until = dates[company[1]]
                     if (w.get("since"), w.get("until")) != (since, until):
                         w["since"], w["until"] = since, until
+                        changes.rels[("WORKS_AT", *person, *company)] = w
                         changed += 1
-            self._dirty = self._dirty or changed > 0
         return changed
 
     # --- reads ------------------------------------------------------------------------------

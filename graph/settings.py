@@ -47,8 +47,9 @@ class Settings(BaseSettings):
     log_level: str = Field("info", validation_alias="RELGRAPH_LOG_LEVEL")
 
     @property
-    def snapshot_path(self) -> Path:
-        return self.data_dir / "graph.snapshot"
+    def graph_path(self) -> Path:
+        """The embedded store's durable graph (SQLite)."""
+        return self.data_dir / "graph.sqlite"
 
     @property
     def rejects_dir(self) -> Path:

@@ -118,7 +118,7 @@ def open_store(settings: Settings | None = None) -> GraphStore:
     if settings.store is StoreKind.MEMORY:
         from graph.memory_store import MemoryStore
 
-        return MemoryStore(settings.snapshot_path, batch_size=settings.batch_size)
+        return MemoryStore(settings.graph_path, batch_size=settings.batch_size)
     if settings.store is StoreKind.NEO4J:
         if settings.neo4j_password is None:
             raise StoreUnavailable(

@@ -50,7 +50,7 @@ def neo4j_store() -> Iterator[GraphStore]:
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
     """An empty store of each kind; small batches so multi-batch paths run on small fixtures."""
     if request.param == "memory":
-        yield MemoryStore(tmp_path / "graph.snapshot", batch_size=10)
+        yield MemoryStore(tmp_path / "graph.sqlite", batch_size=10)
         return
     neo4j = request.getfixturevalue("neo4j_store")
     neo4j.delete_all()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from graph.memory_store import MemoryStore
 from tests.conftest import DEMO, ROOT
 
 WORLD = ROOT / "fixtures" / "world" / "world.toml"
@@ -81,7 +82,9 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "error: no Person with key 'ghost@nowhere.org'" in result.stderr
     assert "Traceback" not in result.stderr
-    (data / "graph.snapshot").write_bytes(b"garbage")
+    for side in ("graph.sqlite-wal", "graph.sqlite-shm"):
+        (data / side).unlink(missing_ok=True)
+    (data / "graph.sqlite").write_bytes(b"garbage" * 1000)
     broken = relgraph("store", "info", data=data, check=False)
     assert broken.returncode == 1 and "is unusable" in broken.stderr
 
@@ -129,7 +132,8 @@ def test_load_errors_are_clear_and_load_nothing(tmp_path: Path) -> None:
     both = relgraph("load", "catalog", str(good), str(missing), data=data, check=False)
     assert both.returncode == 1 and "required column(s) 'url'" in both.stderr
     assert "Traceback" not in both.stderr
-    assert not (data / "graph.snapshot").exists()  # the good file was not loaded either
+    written = MemoryStore(data / "graph.sqlite").counts()  # the good file was not loaded either
+    assert sum(written.nodes.values()) == 0 and written.relationships == {}
     bad_zone = relgraph("load", "clicks", str(WORLD.parent / "newsletter-clicks.csv"),
                         "--timezone", "Mars/Olympus", data=data, check=False)
     assert bad_zone.returncode == 1 and "unknown time zone 'Mars/Olympus'" in bad_zone.stderr

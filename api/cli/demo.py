@@ -33,7 +33,7 @@ def demo() -> None:
         print_readers(store.readers(q), Format.TABLE)
         out.rule("At which companies do we know such people?")
         print_companies(store.reader_companies(q), Format.TABLE)
-    where = settings.snapshot_path if store.kind == "memory" else settings.neo4j_uri
+    where = settings.graph_path if store.kind == "memory" else settings.neo4j_uri
     out.print(f"Store: {store.kind} ({where}). "
               "Try: relgraph query readers --topic crm --concern churn "
               f"--as-of {DEMO_AS_OF} --kind white_paper")

@@ -16,7 +16,7 @@ def init() -> None:
     settings = get_settings()
     with opened_store() as store:
         created = store.migrate()
-    where = settings.neo4j_uri if store.kind == "neo4j" else str(settings.snapshot_path)
+    where = settings.neo4j_uri if store.kind == "neo4j" else str(settings.graph_path)
     out.print(f"[green]ready[/]: {store.kind} store at {where}")
     for name in created:
         out.print(f"  created {name}")

@@ -184,7 +184,7 @@ def test_a_load_killed_half_way_then_rerun_is_one_complete_load(store: GraphStor
                     "NEO4J_USER": os.environ.get("RELGRAPH_TEST_NEO4J_USER", "neo4j")})
     else:
         env["RELGRAPH_STORE"] = "memory"
-        store = type(store)(data / "graph.snapshot")  # type: ignore[call-arg]
+        store = type(store)(data / "graph.sqlite")  # type: ignore[call-arg]
     cli = [sys.executable, "-m", "api.cli"]
     subprocess.run([*cli, "team", "add", "maya@relgraph.io"], env=env, check=True,
                    capture_output=True)
@@ -203,7 +203,7 @@ def test_a_load_killed_half_way_then_rerun_is_one_complete_load(store: GraphStor
     subprocess.run([*cli, "load", "linkedin", str(path), "--owner", "maya@relgraph.io"],
                    env=env, check=True, capture_output=True)
     if store.kind == "memory":
-        store = type(store)(data / "graph.snapshot")  # type: ignore[call-arg]
+        store = type(store)(data / "graph.sqlite")  # type: ignore[call-arg]
     counts = store.counts()
     assert counts.nodes["Person"] == n + 1 and counts.nodes["Company"] == 50 + 1
     assert counts.relationships["KNOWS"] == n and counts.relationships["WORKS_AT"] == n + 1

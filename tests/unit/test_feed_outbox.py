@@ -29,7 +29,7 @@ def _records() -> list:
 
 
 def test_a_load_appends_its_new_interactions_once(tmp_path: Path) -> None:
-    store = MemoryStore(tmp_path / "graph.snapshot")
+    store = MemoryStore(tmp_path / "graph.sqlite")
     loader = Loader(store, data_dir=tmp_path)
     tail = OutboxTail(tmp_path / "feed")
     loader.apply(_records(), source="api", provenance="api:test")

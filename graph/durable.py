@@ -1,0 +1,252 @@
+"""The embedded store's durable layer: every write batch committed to SQLite on its own.
+
+The embedded store keeps its graph in memory (networkx, graph/memory_store.py) and makes each
+write batch durable here, in one SQLite transaction (WAL mode: one writer at a time, readers
+never blocked, atomic commits). Several processes may open one data dir — a server answering
+and taking mutations, a `relgraph load` beside it: each sees the others' commits without a
+restart, because every committed row carries a sequence number and a process that notices a
+commit (`PRAGMA data_version`) applies the rows with a higher number than it has seen. A writer
+catches up inside its write transaction before it merges its rows into what is stored, so no
+process ever overwrites another's newer values with stale ones.
+
+Tables: `nodes(label, key, props, seq)`, `rels(type, start_label, start, end_label, end, props,
+seq)`, `gone(kind, ident, seq)` (deletions: a folded node, a moved relationship, everything),
+`meta(name, value)` (the format version and the last sequence number). Properties are stored as
+JSON (orjson) with date-times as ISO-8601 text, turned back into aware datetimes by the schema's
+property types on the way in, so the file is readable by any SQLite client.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from graph.errors import SnapshotError
+from graph.schema import NODE_TYPES, REL_TYPES, PropType
+
+FORMAT = 1  # bump when the tables change shape; other versions are refused clearly
+_STORE_TIMES = ("loaded_at", "first_seen", "last_seen")
+
+Node = tuple[str, str]
+RelKey = tuple[str, str, str, str, str]  # type, start label, start key, end label, end key
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    label TEXT NOT NULL, key TEXT NOT NULL, props BLOB NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (label, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nodes_seq ON nodes (seq);
+CREATE TABLE IF NOT EXISTS rels (
+    type TEXT NOT NULL, start_label TEXT NOT NULL, start TEXT NOT NULL,
+    end_label TEXT NOT NULL, "end" TEXT NOT NULL, props BLOB NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (type, start_label, start, end_label, "end")) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rels_seq ON rels (seq);
+CREATE TABLE IF NOT EXISTS gone (seq INTEGER NOT NULL, kind TEXT NOT NULL, ident BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS gone_seq ON gone (seq);
+"""
+
+
+@cache
+def _time_props(kind: str, name: str) -> frozenset[str]:
+    """The properties of a label or relationship type that hold date-times."""
+    declared = (NODE_TYPES[name] if kind == "node" else REL_TYPES[name]).props
+    return frozenset(p.name for p in declared if p.type is PropType.DATETIME) | frozenset(
+        _STORE_TIMES)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def encode(props: dict[str, Any]) -> bytes:
+    return orjson.dumps(props, default=_default)
+
+
+def decode(blob: bytes, kind: str, name: str) -> dict[str, Any]:
+    props: dict[str, Any] = orjson.loads(blob)
+    for prop in _time_props(kind, name):
+        value = props.get(prop)
+        if isinstance(value, str):
+            props[prop] = datetime.fromisoformat(value)
+    if "sources" in props:
+        props["sources"] = tuple(props["sources"])
+    return props
+
+
+@dataclass
+class Changes:
+    """What one transaction writes: whole property maps of nodes and relationships, and what
+    is gone."""
+
+    nodes: dict[Node, dict[str, Any]] = field(default_factory=dict)
+    rels: dict[RelKey, dict[str, Any]] = field(default_factory=dict)
+    gone_nodes: set[Node] = field(default_factory=set)
+    gone_rels: set[RelKey] = field(default_factory=set)
+    everything_gone: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes or self.rels or self.gone_nodes or self.gone_rels
+                    or self.everything_gone)
+
+
+@dataclass
+class Catchup:
+    """Other processes' commits since a sequence number, in commit order."""
+
+    seq: int
+    everything_gone: bool = False
+    gone_nodes: list[Node] = field(default_factory=list)
+    gone_rels: list[RelKey] = field(default_factory=list)
+    nodes: list[tuple[Node, dict[str, Any]]] = field(default_factory=list)
+    rels: list[tuple[RelKey, dict[str, Any]]] = field(default_factory=list)
+
+
+class Journal:
+    """One SQLite database file: the durable copy of the embedded graph."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()  # one connection, shared by this process's threads
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints
+            self._db.executescript(_SCHEMA)
+            self._check_format()
+        except sqlite3.DatabaseError as exc:
+            raise SnapshotError(self.path, f"it is not a usable SQLite database ({exc})") from None
+        self._data_version = self._version()
+
+    def _check_format(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+        if row is None:
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?), ('seq', '0')",
+                             (str(FORMAT),))
+        elif row[0] != str(FORMAT):
+            raise SnapshotError(self.path, f"it has format {row[0]} and this version reads "
+                                f"only {FORMAT}; load the data again, or open it with the "
+                                "version that wrote it")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection committed since we last looked (cheap: a pragma)."""
+        with self._lock:
+            version = self._version()
+            changed = version != self._data_version
+            self._data_version = version
+            return changed
+
+    def seq(self) -> int:
+        with self._lock:
+            return self._seq()
+
+    def _seq(self) -> int:
+        return int(self._db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()[0])
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def load(self, add_node: Callable[[Node, dict[str, Any]], None],
+             add_rel: Callable[[RelKey, dict[str, Any]], None]) -> int:
+        """Stream the whole graph into the callbacks, nodes first; returns its sequence number."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                seq = self._seq()
+                for label, key, props in db.execute("SELECT label, key, props FROM nodes"):
+                    add_node((label, key), decode(props, "node", label))
+                for t, sl, s, el, e, props in db.execute(
+                        'SELECT type, start_label, start, end_label, "end", props FROM rels'):
+                    add_rel((t, sl, s, el, e), decode(props, "rel", t))
+            finally:
+                db.execute("COMMIT")
+            self._data_version = self._version()
+        return seq
+
+    def _since(self, seq: int) -> Catchup:
+        db = self._db
+        catchup = Catchup(self._seq())
+        for _, kind, ident in db.execute("SELECT seq, kind, ident FROM gone WHERE seq > ? "
+                                         "ORDER BY seq", (seq,)):
+            if kind == "all":
+                catchup = Catchup(catchup.seq, everything_gone=True)
+            elif kind == "node":
+                catchup.gone_nodes.append(tuple(orjson.loads(ident)))  # type: ignore[arg-type]
+            else:
+                catchup.gone_rels.append(tuple(orjson.loads(ident)))  # type: ignore[arg-type]
+        catchup.nodes = [((label, key), decode(props, "node", label)) for label, key, props in
+                         db.execute("SELECT label, key, props FROM nodes WHERE seq > ?", (seq,))]
+        catchup.rels = [((t, sl, s, el, e), decode(props, "rel", t)) for t, sl, s, el, e, props in
+                        db.execute('SELECT type, start_label, start, end_label, "end", props '
+                                   "FROM rels WHERE seq > ?", (seq,))]
+        return catchup
+
+    def since(self, seq: int) -> Catchup:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                return self._since(seq)
+            finally:
+                self._db.execute("COMMIT")
+
+    # --- writing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self, seen: int) -> Iterator[Catchup]:
+        """A write transaction. Yields what others committed since `seen` (apply it, then add
+        your own changes with `write`); commits when the block ends, rolls back on error."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")  # the one writer: waits for another process's commit
+            try:
+                yield self._since(seen)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            self._data_version = self._version()
+
+    def write(self, changes: Changes) -> int:
+        """Inside `writing`: store the changes under the next sequence number; returns it."""
+        db = self._db
+        seq = self._seq() + 1
+        if changes.everything_gone:
+            db.execute("DELETE FROM nodes")
+            db.execute("DELETE FROM rels")
+            db.execute("DELETE FROM gone")
+            db.execute("INSERT INTO gone VALUES (?, 'all', x'')", (seq,))
+        if changes.gone_rels:
+            db.executemany('DELETE FROM rels WHERE type = ? AND start_label = ? AND start = ? '
+                           'AND end_label = ? AND "end" = ?', changes.gone_rels)
+            db.executemany("INSERT INTO gone VALUES (?, 'rel', ?)",
+                           [(seq, orjson.dumps(list(k))) for k in changes.gone_rels])
+        if changes.gone_nodes:
+            db.executemany("DELETE FROM nodes WHERE label = ? AND key = ?", changes.gone_nodes)
+            db.executemany("INSERT INTO gone VALUES (?, 'node', ?)",
+                           [(seq, orjson.dumps(list(k))) for k in changes.gone_nodes])
+        db.executemany("INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?)",
+                       [(label, key, encode(props), seq)
+                        for (label, key), props in changes.nodes.items()])
+        db.executemany("INSERT OR REPLACE INTO rels VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [(*k, encode(props), seq) for k, props in changes.rels.items()])
+        db.execute("UPDATE meta SET value = ? WHERE name = 'seq'", (str(seq),))
+        return seq

@@ -1,0 +1,189 @@
+"""The embedded store's durable layer: each batch committed to SQLite, shared by processes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import signal
+import sqlite3
+import stat
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from graph.errors import SnapshotError
+from graph.memory_store import MemoryStore
+from graph.snapshot import MAGIC
+from tests.conformance.helpers import demo_query, tiny_world
+from tests.conftest import DEMO, ROOT
+
+
+def _people(path: Path, n: int = 3) -> MemoryStore:
+    store = MemoryStore(path)
+    store.upsert_nodes("Person", [{"id": f"p{i}@x.com", "name": f"P{i}"} for i in range(n)],
+                       source="t")
+    return store
+
+
+def test_every_batch_is_durable_on_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "graph.sqlite"
+    store = _people(path)
+    again = MemoryStore(path)  # no save, no checkpoint: the batch is committed already
+    assert again.counts().nodes["Person"] == 3
+    assert again.person_profile("P1@x.com").name == "P1"
+    tiny_world(store)
+    reopened = MemoryStore(path)
+    assert reopened.counts() == store.counts()
+    assert [m.person_id for m in reopened.readers(demo_query())] == ["ann@a.com"]
+    profile = reopened.person_profile("ann@a.com")
+    assert profile.properties["sources"] == ["t"] and profile.concerns[0].at.tzinfo is not None
+
+
+@pytest.mark.parametrize("damage", [b"garbage" * 1000, b"SQLite format 3\x00" + b"\x00" * 200])
+def test_a_damaged_file_is_refused_and_left_alone(tmp_path: Path, damage: bytes) -> None:
+    path = tmp_path / "graph.sqlite"
+    _people(path).close()
+    for side in ("graph.sqlite-wal", "graph.sqlite-shm"):
+        (tmp_path / side).unlink(missing_ok=True)
+    path.write_bytes(damage)
+    with pytest.raises(SnapshotError, match="unusable"):
+        MemoryStore(path)
+    assert path.read_bytes() == damage  # never replaced by an empty graph
+
+
+def test_a_file_of_another_format_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "graph.sqlite"
+    _people(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE name = 'format'")
+    with pytest.raises(SnapshotError, match="format 99 and this version reads only 1"):
+        MemoryStore(path)
+
+
+def _old_snapshot(path: Path, graph: object) -> None:
+    payload = pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL)
+    trailer = struct.pack(">Q32s4s", len(payload), hashlib.sha256(payload).digest(), b"END!")
+    path.write_bytes(MAGIC + payload + trailer)
+
+
+def test_a_data_dir_with_an_old_snapshot_is_imported_once(tmp_path: Path) -> None:
+    graph = nx.MultiDiGraph()
+    graph.add_node(("Company", "us.io"), own=True, sources=("t",))
+    graph.add_node(("Person", "me@us.io"), name="Me", sources=("t",))
+    graph.add_edge(("Person", "me@us.io"), ("Company", "us.io"), key="WORKS_AT", sources=("t",))
+    _old_snapshot(tmp_path / "graph.snapshot", graph)
+    store = MemoryStore(tmp_path / "graph.sqlite")
+    assert store.team() == ["me@us.io"]
+    assert not (tmp_path / "graph.snapshot").exists()
+    assert (tmp_path / "graph.snapshot.imported").exists()
+    assert MemoryStore(tmp_path / "graph.sqlite").counts() == store.counts()
+
+
+def test_a_damaged_old_snapshot_is_not_imported(tmp_path: Path) -> None:
+    (tmp_path / "graph.snapshot").write_bytes(MAGIC + b"half a pickle")
+    with pytest.raises(SnapshotError, match="truncated"):
+        MemoryStore(tmp_path / "graph.sqlite")
+    assert (tmp_path / "graph.snapshot").exists()
+
+
+def test_a_server_sees_a_load_by_another_process_without_a_restart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = MemoryStore(data / "graph.sqlite")
+    assert server.counts().nodes["Person"] == 0
+    env = {**os.environ, "RELGRAPH_STORE": "memory", "RELGRAPH_DATA_DIR": str(data)}
+    subprocess.run([sys.executable, "-m", "api.cli", "load", "graph", str(DEMO)], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
+    assert server.counts().nodes["Person"] == 9
+    assert server.person_profile("ada@acme.com").name == "Ada Lovelace"
+
+
+CONCURRENT_WRITER = """
+import sys
+from pathlib import Path
+from graph.memory_store import MemoryStore
+store = MemoryStore(Path(sys.argv[1]))
+for i in range(200):
+    store.upsert_nodes("Person", [{"id": "ada@x.com", "title": f"title {i}"}], source="load")
+    store.upsert_nodes("Person", [{"id": f"load{i}@x.com"}], source="load")
+"""
+
+
+def test_a_load_and_a_server_writing_together_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "graph.sqlite"
+    server = MemoryStore(path)
+    server.upsert_nodes("Person", [{"id": "ada@x.com", "name": "Ada"}], source="server")
+    load = subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(path)], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    for i in range(200):  # the server writes other properties of the same node meanwhile
+        server.upsert_nodes("Person", [{"id": "ada@x.com", "location": f"room {i}"}],
+                            source="server")
+        server.upsert_nodes("Person", [{"id": f"server{i}@x.com"}], source="server")
+    assert load.wait(timeout=120) == 0
+    for store in (server, MemoryStore(path)):
+        counts = store.counts()
+        assert counts.nodes["Person"] == 1 + 200 + 200
+        ada = store.person_profile("ada@x.com").properties
+        assert (ada["name"], ada["title"], ada["location"]) == ("Ada", "title 199", "room 199")
+        assert sorted(ada["sources"]) == ["load", "server"]
+
+
+KILLED_WRITER = """
+import os, signal, sys
+from pathlib import Path
+from graph.memory_store import MemoryStore
+store = MemoryStore(Path(sys.argv[1]), batch_size=100)
+def rows():
+    for i in range(1000):
+        if i == 550:
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield {"id": f"p{i}@x.com"}
+store.upsert_nodes("Person", rows(), source="t")
+"""
+
+
+def test_a_write_killed_half_way_leaves_whole_batches(tmp_path: Path) -> None:
+    path = tmp_path / "graph.sqlite"
+    result = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(path)], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True)
+    assert result.returncode == -signal.SIGKILL
+    store = MemoryStore(path)
+    assert store.counts().nodes["Person"] == 500  # five whole batches of 100, nothing else
+    store.upsert_nodes("Person", [{"id": f"p{i}@x.com"} for i in range(1000)], source="t")
+    assert MemoryStore(path).counts().nodes["Person"] == 1000
+
+
+def test_the_file_gets_the_data_dirs_normal_mode(tmp_path: Path) -> None:
+    before = os.umask(0o022)
+    try:
+        _people(tmp_path / "graph.sqlite").close()
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE((tmp_path / "graph.sqlite").stat().st_mode) == 0o644
+
+
+def test_merges_and_deletes_reach_other_processes(tmp_path: Path) -> None:
+    path = tmp_path / "graph.sqlite"
+    one, two = MemoryStore(path), MemoryStore(path)
+    tiny_world(one)
+    one.upsert_nodes("Person", [{"id": "linkedin:ann", "name": "Ann"}], source="t")
+    one.upsert_relationships("KNOWS", [{"from": "linkedin:ann", "to": "me@us.io"}], source="t")
+    assert two.counts() == one.counts()
+    one.merge_nodes("Person", "ann@a.com", "linkedin:ann")
+    assert two.counts() == one.counts()
+    assert two.aliases("Person") == {"linkedin:ann": "ann@a.com"}
+    assert two.person_profile("ann@a.com").connections == 1
+    two.delete_all()
+    assert set(one.counts().nodes.values()) == {0}
+    assert set(MemoryStore(path).counts().nodes.values()) == {0}
+
+
+def test_migrate_names_the_file_it_created_once(tmp_path: Path) -> None:
+    path = tmp_path / "d" / "graph.sqlite"
+    store = MemoryStore(path)
+    assert store.migrate() and path.exists()
+    assert store.migrate() == [] and MemoryStore(path).migrate() == []

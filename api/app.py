@@ -24,6 +24,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
@@ -159,6 +160,10 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
                   docs_url="/docs" if settings.api_dev else None, redoc_url=None,
                   openapi_url="/openapi.json" if settings.api_dev else None)
     app.add_middleware(BodyLimit, limit=settings.api_max_body)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST"], max_age=600,
+                           allow_headers=["Authorization", "Content-Type", "Accept"])
     app.add_middleware(RequestLog)
     app.include_router(Router(
         build_schema(settings), context_getter=context_getter, graphql_ide="graphiql",

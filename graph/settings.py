@@ -44,12 +44,19 @@ class Settings(BaseSettings):
         4 << 20, ge=1024, le=1 << 30, validation_alias="RELGRAPH_API_MAX_BODY")
     api_page_size: int = Field(100, ge=1, le=1000, validation_alias="RELGRAPH_API_PAGE_SIZE")
     api_feed_poll: float = Field(0.5, gt=0, le=60, validation_alias="RELGRAPH_FEED_POLL")
+    # Web pages on these origins (comma-separated, e.g. "https://crm.example.com") may call the
+    # API from the browser; none by default.
+    api_cors_origins: str = Field("", validation_alias="RELGRAPH_API_CORS_ORIGINS")
     log_level: str = Field("info", validation_alias="RELGRAPH_LOG_LEVEL")
 
     @property
     def graph_path(self) -> Path:
         """The embedded store's durable graph (SQLite)."""
         return self.data_dir / "graph.sqlite"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.api_cors_origins.split(",") if o.strip()]
 
     @property
     def rejects_dir(self) -> Path:

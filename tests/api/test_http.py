@@ -3,10 +3,15 @@ graphql-http audit checks; the audit itself runs against a real server in test_a
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 import pytest
 
+from api.app import create_app
 from api.http import GRAPHQL_RESPONSE, negotiate
-from tests.api.conftest import Api
+from graph.store import GraphStore
+from tests.api.conftest import Api, api_settings
 
 pytestmark = pytest.mark.anyio
 JSON = "application/json"
@@ -90,3 +95,19 @@ async def test_parsed_and_validated_documents_are_cached(api: Api) -> None:
     await api.post(query)
     await api.post(query)
     assert cache.cache_info().hits == hits + 2
+
+
+async def test_cors_only_for_the_origins_listed(store: GraphStore, tmp_path: Path) -> None:
+    settings = api_settings(tmp_path, api_cors_origins="https://crm.example.com, https://x.io")
+    app = create_app(settings, store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://relgraph.test") as client:
+        preflight = {"Access-Control-Request-Method": "POST",
+                     "Access-Control-Request-Headers": "authorization, content-type"}
+        allowed = await client.options("/graphql", headers={
+            "Origin": "https://crm.example.com", **preflight})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://crm.example.com"
+        other = await client.options("/graphql", headers={"Origin": "https://evil.example",
+                                                          **preflight})
+        assert "access-control-allow-origin" not in other.headers

@@ -549,7 +549,7 @@ def run_memory(args: argparse.Namespace) -> dict[str, Any]:
     runs = []
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
-            store = MemoryStore(Path(tmp) / "graph.snapshot")
+            store = MemoryStore(Path(tmp) / "graph.sqlite")
             runs.append(load(store, data, Path(tmp)))
             del store
     return {"loads": _summarise(runs), "peak_rss_mib": peak_rss_mib()}

@@ -104,6 +104,7 @@ except ImportError:  # pragma: no cover - exercised only without orjson installe
 
 PREFIX = "segment:"
 _HEAD = 1 << 16  # bytes sampled for the encoding
+_PEOPLE = 1 << 16  # user refs remembered by a read (then forgotten, not grown)
 MAX_LINE = 1 << 22  # Segment caps a message at 32 KB; a 4 MiB line is not a message
 _EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 _TIME_FIELDS = ("timestamp", "originalTimestamp", "receivedAt", "sentAt")
@@ -219,6 +220,7 @@ class _Reader:
         self.groups: dict[str, CustomerRef] = {}  # groupId -> the account
         self.user_group: dict[str, CustomerRef] = {}  # userId -> its one account (or _AMBIGUOUS)
         self.types: dict[str, str] = {}  # event name -> type, cached (names repeat)
+        self.people: dict[tuple[str | None, str], PersonRef] = {}  # see person()
 
     # -- the pre-pass: accounts from group calls, so every event finds its account ---------
     def learn_groups(self) -> None:
@@ -333,7 +335,8 @@ class _Reader:
                 return self.clock.parse(value)
             if parsed.tzinfo is None:
                 return self.clock.parse(value)  # read in --timezone, and counted
-            parsed = parsed.astimezone(UTC)
+            if parsed.tzinfo is not UTC:  # "…Z" is read as UTC already
+                parsed = parsed.astimezone(UTC)
             if parsed < _EARLIEST:
                 raise ValueError(f"{value!r} is before 1970: not a plausible date here")
             return parsed
@@ -357,7 +360,7 @@ class _Reader:
         account = None
         if uid is not None:
             email = _text(_obj(context.get("traits")).get("email"))
-            person = PersonRef(email=email, source_key=PREFIX + uid)
+            person = self.person(email, uid)
             account = self.user_group.get(uid)
         gid = _text(context.get("groupId"))
         if gid is not None and gid in self.groups:
@@ -365,6 +368,16 @@ class _Reader:
         if account is _AMBIGUOUS:
             account = None
         return person, PREFIX + aid if aid is not None else None, account
+
+    def person(self, email: str | None, uid: str) -> PersonRef:
+        """The user of an event (the same few thousand users send every event: their refs are
+        made once; refs are immutable)."""
+        ref = self.people.get((email, uid))
+        if ref is None:
+            if len(self.people) >= _PEOPLE:
+                self.people.clear()
+            ref = self.people[(email, uid)] = PersonRef(email=email, source_key=PREFIX + uid)
+        return ref
 
     def track(self, msg: dict[str, Any], raw: bytes, line: int, at: datetime) -> list[ReadItem]:
         name = _text(msg.get("event"))

@@ -91,3 +91,17 @@ def test_tidy_is_idempotent_and_keeps_graphql_core_messages() -> None:
     assert tidy(parse) is parse and parse.extensions == {"code": "GRAPHQL_PARSE_FAILED"}
     field = tidy(GraphQLError("boom", path=["person"], original_error=NodeNotFound("Person", "a")))
     assert field.message == "no Person with key 'a'" and field.extensions == {"code": "NOT_FOUND"}
+
+
+def test_the_shared_listening_socket_has_no_nagle_delay() -> None:
+    """--workers N: connections accepted from the shared socket inherit TCP_NODELAY."""
+    import socket
+
+    from api.cli.serve import NoDelayConfig
+
+    sock = NoDelayConfig("api.app:create_app", factory=True, host="127.0.0.1",
+                         port=0).bind_socket()
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        sock.close()

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.csvio import CsvFile, Row
-from connectors.errors import BadLine, UnreadableFile
+from connectors.errors import BadLine
 from connectors.records import KeyRef, Node, ReadItem, Tag
 from connectors.source import ReadContext, Source
 from graph.keys import canonical_url
@@ -116,31 +116,8 @@ def check_url(text: str) -> str | None:
 
 def csv_rows(path: Path, *, required: list[tuple[str, ...]],
              optional: list[tuple[str, ...]]) -> Iterator[Row | BadLine]:
-    """`CsvFile(...).rows()`, guarded against one failure csvio lets through: a UTF-16 file
-    with a dangling last byte raises UnicodeDecodeError while decoding. Opening such a file is
-    `UnreadableFile`; meeting it after some rows ends the file with a `BadLine`. (Shared by the
-    CSV readers of this family: zendesk, notes, catalog, funding.)"""
-    try:
-        csv_file = CsvFile(path, required=required, optional=optional)
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(path, f"not readable as {exc.encoding} text ({exc.reason})") from None
-    return _guarded(csv_file)
-
-
-def _guarded(csv_file: CsvFile) -> Iterator[Row | BadLine]:
-    rows = csv_file.rows()
-    last = csv_file.header_line
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except UnicodeDecodeError as exc:
-            yield BadLine(csv_file.path, last + 1, None,
-                          f"the file ends inside a {exc.encoding} character ({exc.reason})")
-            return
-        last = row.line
-        yield row
+    """The rows of a CSV file of this family (zendesk, notes, catalog, funding)."""
+    return CsvFile(path, required=required, optional=optional).rows()
 
 
 def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:

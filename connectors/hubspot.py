@@ -52,8 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.csvio import CsvFile, MissingColumns, Row
-from connectors.dates import TimeReader
-from connectors.errors import BadLine, UnreadableFile
+from connectors.errors import BadLine
 from connectors.records import (
     CompanyRef,
     CustomerRef,
@@ -63,7 +62,7 @@ from connectors.records import (
     ReadItem,
     person_ref,
 )
-from connectors.source import MissingOption, ReadContext, Source
+from connectors.source import ReadContext, Source, snapshot_moment
 
 RECORD_ID = "Record ID"
 FIRST, LAST, EMAIL = "First Name", "Last Name", "Email"
@@ -93,27 +92,8 @@ def stage(text: str | None) -> str:
     return re.sub(r"[^a-z]", "", (text or "").lower())
 
 
-def _csv(path: Path, **columns: Any) -> CsvFile:
-    try:
-        return CsvFile(path, **columns)
-    except UnicodeDecodeError as exc:  # csvio: a UTF-16 file cut inside a character
-        raise UnreadableFile(path, f"not text in the encoding it starts in ({exc.reason})") \
-            from None
-
-
-def _rows(f: CsvFile) -> Iterator[Row | BadLine]:
-    """`f.rows()`; a file cut inside a UTF-16 character ends with a BadLine (csvio raises)."""
-    line = f.header_line
-    try:
-        for row in f.rows():
-            line = row.line
-            yield row
-    except UnicodeDecodeError as exc:
-        yield BadLine(f.path, line + 1, None, f"the file ends inside a character ({exc.reason})")
-
-
 def _open(path: Path) -> tuple[CsvFile, str]:
-    f = _csv(path, optional=_COLUMNS)
+    f = CsvFile(path, optional=_COLUMNS)
     if f.has(EMAIL) or f.has(FIRST) or f.has(LAST):
         return f, "contacts"
     if f.has(COMPANY_NAME) or f.has(DOMAIN):
@@ -122,36 +102,13 @@ def _open(path: Path) -> tuple[CsvFile, str]:
                                 f"Company name / {DOMAIN} (a companies export)"], f.header)
 
 
-def _observed_at(f: CsvFile, ctx: ReadContext) -> datetime:
-    if ctx.observed_at is not None:
-        ctx.note(f"observed_at {ctx.observed_at.isoformat()}: from --observed-at")
-        return ctx.observed_at
-    latest: datetime | None = None
-    if f.has(MODIFIED):
-        clock = TimeReader(ctx.clock.tz, dayfirst=ctx.clock.dayfirst)  # not counted twice
-        for row in _rows(f):
-            if isinstance(row, Row):
-                try:
-                    when = clock.parse_or_none(row[MODIFIED])
-                except ValueError:
-                    continue
-                if when is not None and (latest is None or when > latest):
-                    latest = when
-    if latest is None:
-        raise MissingOption(f"{f.path}: no {MODIFIED} to tell which moment this export "
-                            "describes; pass --observed-at")
-    ctx.note(f"observed_at {latest.isoformat()}: the latest {MODIFIED} in {f.path.name} "
-             "(pass --observed-at to set it)")
-    return latest
-
-
 def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
     """Contacts or companies, whichever the header says; see the module docstring."""
     f, kind = _open(Path(path))
-    observed = _observed_at(f, ctx)
+    observed = snapshot_moment(ctx, f.path, MODIFIED, f.rows())
     ctx.note(f"{f.path.name}: a HubSpot {kind} export")
     each = _contact if kind == "contacts" else _company
-    for row in _rows(f):
+    for row in f.rows():
         if isinstance(row, BadLine):
             yield row
             continue

@@ -42,13 +42,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from connectors.csvio import CsvFile, MissingColumns, Row
-from connectors.dates import TimeReader
-from connectors.errors import BadLine, UnreadableFile
+from connectors.errors import BadLine
 from connectors.records import CompanyRef, Link, Node, PersonRef, ReadItem, person_ref
-from connectors.source import MissingOption, ReadContext, Source
+from connectors.source import ReadContext, Source, snapshot_moment
 from graph.keys import canonical_url
 
 FIRST, LAST, URL, EMAIL = "First Name", "Last Name", "URL", "Email Address"
@@ -56,63 +54,21 @@ COMPANY, POSITION, CONNECTED = "Company", "Position", "Connected On"
 _OPTIONAL = (URL, (EMAIL, "Email", "E-mail Address"), COMPANY, POSITION, CONNECTED)
 
 
-def _csv(path: Path, **columns: Any) -> CsvFile:
-    try:
-        return CsvFile(path, **columns)
-    except UnicodeDecodeError as exc:  # csvio: a UTF-16 file cut inside a character
-        raise UnreadableFile(path, f"not text in the encoding it starts in ({exc.reason})") \
-            from None
-
-
-def _rows(f: CsvFile) -> Iterator[Row | BadLine]:
-    """`f.rows()`; a file cut inside a UTF-16 character ends with a BadLine (csvio raises)."""
-    line = f.header_line
-    try:
-        for row in f.rows():
-            line = row.line
-            yield row
-    except UnicodeDecodeError as exc:
-        yield BadLine(f.path, line + 1, None, f"the file ends inside a character ({exc.reason})")
-
-
 def _open(path: Path) -> CsvFile:
-    f = _csv(path, required=(FIRST, LAST), optional=_OPTIONAL)
+    f = CsvFile(path, required=(FIRST, LAST), optional=_OPTIONAL)
     if not f.has(URL) and not f.has(EMAIL):
         raise MissingColumns(path, [f"{URL} or {EMAIL}"], f.header)
     return f
-
-
-def _observed_at(f: CsvFile, ctx: ReadContext) -> datetime:
-    if ctx.observed_at is not None:
-        ctx.note(f"observed_at {ctx.observed_at.isoformat()}: from --observed-at")
-        return ctx.observed_at
-    latest: datetime | None = None
-    if f.has(CONNECTED):
-        clock = TimeReader(ctx.clock.tz, dayfirst=ctx.clock.dayfirst)  # not counted twice
-        for row in _rows(f):
-            if isinstance(row, Row):
-                try:
-                    when = clock.parse_or_none(row[CONNECTED])
-                except ValueError:
-                    continue
-                if when is not None and (latest is None or when > latest):
-                    latest = when
-    if latest is None:
-        raise MissingOption(f"{f.path}: no Connected On date to tell when this export was "
-                            "taken; pass --observed-at")
-    ctx.note(f"observed_at {latest.isoformat()}: the latest Connected On in {f.path.name} "
-             "(pass --observed-at to set it)")
-    return latest
 
 
 def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
     """Connections as Person, Company, WORKS_AT and KNOWS records; see the module docstring."""
     owner = ctx.need_owner()
     f = _open(Path(path))
-    observed = _observed_at(f, ctx)
+    observed = snapshot_moment(ctx, f.path, CONNECTED, f.rows())
     yield Node(owner, {"name": owner.name} if owner.name else {}, line=f.header_line,
                observed_at=observed)
-    for row in _rows(f):
+    for row in f.rows():
         if isinstance(row, BadLine):
             yield row
             continue

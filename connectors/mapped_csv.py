@@ -88,8 +88,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from connectors.csvio import CsvFile, Row
-from connectors.errors import BadLine, ConnectorError, UnreadableFile
+from connectors.csvio import CsvFile
+from connectors.errors import BadLine, ConnectorError
 from connectors.records import (
     CompanyRef,
     CustomerRef,
@@ -100,25 +100,6 @@ from connectors.records import (
     person_ref,
 )
 from connectors.source import MissingOption, ReadContext, Source
-
-
-def _csv(path: Path, **columns: Any) -> CsvFile:
-    try:
-        return CsvFile(path, **columns)
-    except UnicodeDecodeError as exc:  # csvio: a UTF-16 file cut inside a character
-        raise UnreadableFile(path, f"not text in the encoding it starts in ({exc.reason})") \
-            from None
-
-
-def _rows(f: CsvFile) -> Iterator[Row | BadLine]:
-    """`f.rows()`; a file cut inside a UTF-16 character ends with a BadLine (csvio raises)."""
-    line = f.header_line
-    try:
-        for row in f.rows():
-            line = row.line
-            yield row
-    except UnicodeDecodeError as exc:
-        yield BadLine(f.path, line + 1, None, f"the file ends inside a character ({exc.reason})")
 
 
 class MappingError(ConnectorError, ValueError):
@@ -356,7 +337,7 @@ class _Reader:
             raise _Bad(self.spec.columns[field_name].name, f"not a number: {text!r}") from None
 
     def rows(self) -> Iterator[ReadItem]:
-        for row in _rows(self.f):
+        for row in self.f.rows():
             if isinstance(row, BadLine):
                 yield row
                 continue
@@ -491,7 +472,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
     else:
         raise MissingOption(f"{path}: which moment does this file describe? Pass --observed-at, "
                             "or set observed_at (or columns.observed_at) in the mapping")
-    f = _csv(path, required=spec.file_columns())
+    f = CsvFile(path, required=spec.file_columns())
     yield from _Reader(spec, f, ctx).rows()
 
 

@@ -56,10 +56,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors.csvio import CsvFile, DuplicateColumn, MissingColumns, Row
-from connectors.dates import TimeReader
-from connectors.errors import BadLine, UnreadableFile
+from connectors.errors import BadLine
 from connectors.records import CompanyRef, CustomerRef, Link, Node, ReadItem, person_ref
-from connectors.source import MissingOption, ReadContext, Source
+from connectors.source import ReadContext, Source, snapshot_moment
 
 ID, ACCOUNT_ID = "Contact ID", "Account ID"
 FIRST, LAST, NAME, EMAIL = "First Name", "Last Name", "Name", "Email"
@@ -86,25 +85,6 @@ _FOOTER = re.compile(r"\s*(copyright \(c\) \d{4}.*salesforce\.com"
 _PENDING = 8  # one-cell rows held back while we learn whether they open the report's footer
 
 
-def _csv(path: Path, **columns: Any) -> CsvFile:
-    try:
-        return CsvFile(path, **columns)
-    except UnicodeDecodeError as exc:  # csvio: a UTF-16 file cut inside a character
-        raise UnreadableFile(path, f"not text in the encoding it starts in ({exc.reason})") \
-            from None
-
-
-def _rows(f: CsvFile) -> Iterator[Row | BadLine]:
-    """`f.rows()`; a file cut inside a UTF-16 character ends with a BadLine (csvio raises)."""
-    line = f.header_line
-    try:
-        for row in f.rows():
-            line = row.line
-            yield row
-    except UnicodeDecodeError as exc:
-        yield BadLine(f.path, line + 1, None, f"the file ends inside a character ({exc.reason})")
-
-
 def account_flags(account_type: str | None) -> dict[str, bool]:
     """Company flags for a Salesforce account Type ("Customer - Direct" -> customer)."""
     kind = (account_type or "").strip().lower()
@@ -117,11 +97,11 @@ def account_flags(account_type: str | None) -> dict[str, bool]:
 
 
 def _open(path: Path) -> tuple[CsvFile, str]:
-    f = _csv(path, optional=_COLUMNS)
+    f = CsvFile(path, optional=_COLUMNS)
     if 0 not in f.columns.values() and f.header and f.header[0]:
         # A report's footer is written in the first column: read it even when unused.
         with contextlib.suppress(DuplicateColumn):
-            f = _csv(path, optional=(*_COLUMNS, (f.header[0],)))
+            f = CsvFile(path, optional=(*_COLUMNS, (f.header[0],)))
     if f.has(EMAIL) or f.has(FIRST) or f.has(LAST):
         return f, "contacts"
     if f.has(ACCOUNT_NAME) or f.has(NAME):
@@ -134,7 +114,7 @@ def _data_rows(f: CsvFile) -> Iterator[Row | BadLine]:
     """The file's rows without a report export's footer (one-cell rows in the first column)."""
     first = next((name for name, i in f.columns.items() if i == 0), None)
     pending: list[Row] = []
-    for row in _rows(f):
+    for row in f.rows():
         if isinstance(row, Row) and first is not None and not any(
                 v for k, v in row.cells.items() if k != first):
             if _FOOTER.match(row[first]):
@@ -151,33 +131,10 @@ def _data_rows(f: CsvFile) -> Iterator[Row | BadLine]:
     yield from pending
 
 
-def _observed_at(f: CsvFile, ctx: ReadContext) -> datetime:
-    if ctx.observed_at is not None:
-        ctx.note(f"observed_at {ctx.observed_at.isoformat()}: from --observed-at")
-        return ctx.observed_at
-    latest: datetime | None = None
-    if f.has(MODIFIED):
-        clock = TimeReader(ctx.clock.tz, dayfirst=ctx.clock.dayfirst)  # not counted twice
-        for row in _data_rows(f):
-            if isinstance(row, Row):
-                try:
-                    when = clock.parse_or_none(row[MODIFIED])
-                except ValueError:
-                    continue
-                if when is not None and (latest is None or when > latest):
-                    latest = when
-    if latest is None:
-        raise MissingOption(f"{f.path}: no {MODIFIED} to tell which moment this export "
-                            "describes; pass --observed-at")
-    ctx.note(f"observed_at {latest.isoformat()}: the latest {MODIFIED} in {f.path.name} "
-             "(pass --observed-at to set it)")
-    return latest
-
-
 def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
     """Contacts or accounts, whichever the header says; see the module docstring."""
     f, kind = _open(Path(path))
-    observed = _observed_at(f, ctx)
+    observed = snapshot_moment(ctx, f.path, MODIFIED, _data_rows(f))
     ctx.note(f"{f.path.name}: a Salesforce {kind} export")
     if kind == "contacts" and not f.has(ACCOUNT_NAME) and f.has(ACCOUNT_ID):
         ctx.note(f"{f.path.name} names accounts only by {ACCOUNT_ID}: no employers read "

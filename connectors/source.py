@@ -10,14 +10,15 @@ and does so before yielding anything, so nothing loads. Each reader module decla
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from connectors.csvio import Row
 from connectors.dates import TimeReader
-from connectors.errors import ConnectorError
+from connectors.errors import BadLine, ConnectorError
 from connectors.records import PersonRef, ReadItem
 
 
@@ -54,6 +55,32 @@ class ReadContext:
 
 
 Reader = Callable[[Path, ReadContext], Iterator[ReadItem]]
+
+
+def snapshot_moment(ctx: ReadContext, path: Path, column: str,
+                    rows: Iterable[Row | BadLine]) -> datetime:
+    """The moment a snapshot export describes: `--observed-at` if given, else the latest date in
+    `column` over `rows` (a pre-pass over the file; unreadable dates are skipped here and
+    reported by the main pass), never the clock of the load. Says which in a note."""
+    if ctx.observed_at is not None:
+        ctx.note(f"observed_at {ctx.observed_at.isoformat()}: from --observed-at")
+        return ctx.observed_at
+    clock = TimeReader(ctx.clock.tz, dayfirst=ctx.clock.dayfirst)  # not counted twice
+    latest: datetime | None = None
+    for row in rows:
+        if isinstance(row, Row):
+            try:
+                when = clock.parse_or_none(row[column])
+            except ValueError:
+                continue
+            if when is not None and (latest is None or when > latest):
+                latest = when
+    if latest is None:
+        raise MissingOption(f"{path}: no {column} to tell which moment this export describes; "
+                            "pass --observed-at")
+    ctx.note(f"observed_at {latest.isoformat()}: the latest {column} in {path.name} "
+             "(pass --observed-at to set it)")
+    return latest
 
 
 @dataclass(frozen=True, slots=True)

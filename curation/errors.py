@@ -1,0 +1,19 @@
+"""Errors of the curation: each names the feed, issue or item involved; none knows about HTTP."""
+
+from __future__ import annotations
+
+
+class CurationError(Exception):
+    """Base of every error raised by `curation/`."""
+
+
+class NotFound(CurationError, LookupError):
+    """No such feed source, issue or item (names which)."""
+
+
+class FrozenIssue(CurationError, ValueError):
+    """A published issue cannot be edited, scheduled or pulled back."""
+
+
+class BadEdit(CurationError, ValueError):
+    """An edit that cannot be applied (names the issue, the item and why)."""

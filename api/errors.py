@@ -29,7 +29,6 @@ from graph.errors import (
     NodeNotFound,
     QueryTimeout,
     SchemaError,
-    SnapshotConflict,
     SnapshotError,
     StoreError,
     StoreUnavailable,
@@ -111,9 +110,6 @@ def classify(exc: BaseException) -> tuple[Code, str]:
         return Code.TIMEOUT, "the request ran past its time limit and was stopped"
     if isinstance(exc, StoreUnavailable | SnapshotError):
         return Code.STORE_UNAVAILABLE, "the graph store is unavailable; try again shortly"
-    if isinstance(exc, SnapshotConflict):
-        return Code.STORE_UNAVAILABLE, ("the graph was changed by another process while this "
-                                        "write ran; nothing was written, send it again")
     if isinstance(exc, _USER_ERRORS):
         return Code.BAD_USER_INPUT, str(exc)
     if isinstance(exc, StoreError):  # its reason may quote the driver or Cypher: not shown

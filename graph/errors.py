@@ -33,25 +33,15 @@ class StoreUnavailable(GraphError, ConnectionError):
 
 
 class SnapshotError(GraphError):
-    """The embedded store's snapshot file is corrupt, truncated or of an unknown format."""
+    """The embedded store's file (graph.sqlite, or an old snapshot being imported) is corrupt,
+    truncated or of an unknown format."""
 
     def __init__(self, path: object, reason: str) -> None:
         self.path = path
         self.reason = reason
         super().__init__(
-            f"graph snapshot {path} is unusable: {reason}. It was left untouched; restore it "
+            f"graph file {path} is unusable: {reason}. It was left untouched; restore it "
             "from a backup or move it away and load the data again."
-        )
-
-
-class SnapshotConflict(GraphError):
-    """Another process saved the embedded graph after this one loaded it."""
-
-    def __init__(self, path: object) -> None:
-        self.path = path
-        super().__init__(
-            f"graph snapshot {path} was changed by another process since this one loaded it; "
-            "nothing was written. Run the load again."
         )
 
 

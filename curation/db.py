@@ -6,7 +6,9 @@ Tables and who writes them (both read all of them):
   `clusters` (entry id -> the cluster of entries that are one story);
 - issues half: `issues` (one roundup issue: date, window, status, schedule, intro), `items`
   (an issue's picked candidates: section, position, blurb, verdict), `edits` (every edit: who,
-  when, what, before/after — the edit history).
+  when, what, before/after — the edit history), `item_details` (what an item shows, copied
+  from its candidate when the issue is built: title, link, author, outlet, date, summary,
+  topics, feeds — so an issue renders the same however the feeds change later).
 
     >>> import tempfile, pathlib
     >>> with connect(pathlib.Path(tempfile.mkdtemp()) / "curation.sqlite") as db:
@@ -56,6 +58,14 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE TABLE IF NOT EXISTS edits (
     id INTEGER PRIMARY KEY, issue_id TEXT NOT NULL, at TEXT NOT NULL, who TEXT NOT NULL,
     action TEXT NOT NULL, target TEXT, before TEXT, after TEXT);
+CREATE INDEX IF NOT EXISTS edits_issue ON edits (issue_id, id);
+CREATE TABLE IF NOT EXISTS item_details (
+    issue_id TEXT NOT NULL, content_id TEXT NOT NULL, rank INTEGER NOT NULL,
+    title TEXT NOT NULL, url TEXT NOT NULL, author TEXT, outlet TEXT, kind TEXT NOT NULL,
+    published_at TEXT NOT NULL, summary TEXT NOT NULL, topics TEXT NOT NULL DEFAULT '[]',
+    sources TEXT NOT NULL DEFAULT '[]', source_weight REAL NOT NULL DEFAULT 1.0,
+    PRIMARY KEY (issue_id, content_id),
+    FOREIGN KEY (issue_id, content_id) REFERENCES items (issue_id, content_id));
 """
 
 

@@ -1,0 +1,247 @@
+"""The editorial workflow: every edit and transition, the history that keeps them, frozen
+published issues, and what publishing writes into the graph (on every store)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from curation import issues
+from curation.errors import BadEdit, FrozenIssue, NotFound
+from curation.model import IssueStatus, SourceKind
+from graph.questions import Cypher, Question, Record, same
+from graph.store import GraphStore
+from graph.view import GraphView
+from tests.curation.roundup_fixtures import EDITOR, NOW, built, curation_db
+
+LATER = NOW + timedelta(minutes=5)
+FRIDAY = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    with curation_db(tmp_path) as db:
+        built(db)
+        yield db
+
+
+ISSUE = "roundup-2026-11-27"
+
+
+def layout(db: sqlite3.Connection) -> dict[str, list[str]]:
+    return {k.value: [i.content_id.rsplit("/", 1)[1] for i in v]
+            for k, v in issues.sections(db, ISSUE).items()}
+
+
+def test_items_are_named_by_number_url_or_a_unique_part_of_it(db: sqlite3.Connection) -> None:
+    issue = issues.get(db, ISSUE)
+    assert issues.find_item(db, issue, "3").content_id.endswith("churn-signals")
+    assert issues.find_item(db, issue, "https://THINKERS.example/nps-is-not-enough#x").rank == 5
+    assert issues.find_item(db, issue, "remote-teams").rank == 8
+    with pytest.raises(BadEdit, match="names 3 items"):
+        issues.find_item(db, issue, "vendor.example")
+    with pytest.raises(NotFound, match="no item number 99"):
+        issues.find_item(db, issue, "99")
+    with pytest.raises(NotFound, match="no item 'nothing-like-this'"):
+        issues.find_item(db, issue, "nothing-like-this")
+    with pytest.raises(NotFound, match="no issue 'roundup-1999-01-01'.*roundup-2026-11-27"):
+        issues.get(db, "roundup-1999-01-01")
+    assert issues.get(db, "latest").id == ISSUE
+
+
+def test_pick_drop_move_and_every_edit_kept(db: sqlite3.Connection) -> None:
+    assert layout(db) == {
+        "company": ["churn-signals", "renewal-playbook", "nps-is-not-enough"],
+        "vendor": ["onboarding-benchmarks", "pricing-page-teardown", "crm-hygiene"],
+        "ours": ["graph-of-concerns"]}
+    issues.pick(db, ISSUE, "remote-teams", who="ann", now=LATER)
+    issues.move(db, ISSUE, "remote-teams", 1, who="ann", now=LATER)
+    issues.drop(db, ISSUE, "renewal-playbook", who="bob", now=LATER)
+    issues.move(db, ISSUE, "crm-hygiene", 2, section=SourceKind.OURS, who="bob", now=LATER)
+    issues.pick(db, ISSUE, "renewal-playbook", section=SourceKind.VENDOR, who="bob", now=LATER)
+    assert layout(db) == {
+        "company": ["remote-teams", "churn-signals", "nps-is-not-enough"],
+        "vendor": ["onboarding-benchmarks", "pricing-page-teardown", "renewal-playbook"],
+        "ours": ["graph-of-concerns", "crm-hygiene"]}
+    issues.set_blurb(db, ISSUE, "1", "  Lena counted   400 onboardings.  ", who="cy", now=LATER)
+    issues.set_verdict(db, ISSUE, "1", "Must read.", who="cy", now=LATER)
+    issues.set_intro(db, ISSUE, "Hello!\n\nA short week.", who="cy", now=LATER)
+    item = issues.find_item(db, issues.get(db, ISSUE), "1")
+    assert (item.blurb, item.verdict) == ("Lena counted 400 onboardings.", "Must read.")
+    assert issues.get(db, ISSUE).intro == "Hello!\n\nA short week."
+    log = [(e.who, e.action, (e.target or "").rsplit("/", 1)[-1], e.before, e.after)
+           for e in issues.history(db, ISSUE)]
+    assert log[0][:2] == (EDITOR, "build")
+    assert log[1:] == [
+        ("ann", "pick", "remote-teams", "not picked", "company #4"),
+        ("ann", "move", "remote-teams", "company #4", "company #1"),
+        ("bob", "drop", "renewal-playbook", "company #3", "not picked"),
+        ("bob", "move", "crm-hygiene", "vendor #3", "ours #2"),
+        ("bob", "pick", "renewal-playbook", "not picked", "vendor #3"),
+        ("cy", "blurb", "onboarding-benchmarks",
+         "From Vendor Blog: How long does onboarding take, really? Lena "
+         "Fischer looked at 400 customer onboarding projects and reports the median time to "
+         "value by segment. Enterprise accounts took three times longer than mid-market ones, "
+         "mostly waiting on data.", "Lena counted 400 onboardings."),
+        ("cy", "verdict", "onboarding-benchmarks", "Love it.", "Must read."),
+        ("cy", "intro", "", "Welcome to this week's roundup.\n\nThree things stood out: churn "
+         "signals, renewals and onboarding.", "Hello!\n\nA short week."),
+    ]
+    assert all(e.at == LATER for e in issues.history(db, ISSUE)[1:])
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda db: issues.pick(db, ISSUE, "1", who="x"), "already picked"),
+    (lambda db: issues.drop(db, ISSUE, "remote-teams", who="x"), "is not picked"),
+    (lambda db: issues.move(db, ISSUE, "remote-teams", 1, who="x"), "pick it first"),
+    (lambda db: issues.move(db, ISSUE, "1", 5, who="x"), r"position 5 is outside section "
+                                                          r"vendor \(1 to 3\)"),
+    (lambda db: issues.move(db, ISSUE, "1", 0, who="x"), "position 0"),
+    (lambda db: issues.set_blurb(db, ISSUE, "1", "   ", who="x"), "empty blurb"),
+    (lambda db: issues.unschedule(db, ISSUE, who="x"), "is a draft, not scheduled"),
+    (lambda db: issues.schedule(db, ISSUE, NOW - timedelta(hours=1), who="x", now=NOW),
+     "is in the past"),
+    (lambda db: issues.schedule(db, ISSUE, datetime(2027, 1, 1), who="x", now=NOW),
+     "timezone"),
+], ids=["pick-twice", "drop-unpicked", "move-unpicked", "move-too-far", "move-zero",
+        "empty-blurb", "unschedule-draft", "schedule-past", "schedule-naive"])
+def test_bad_edits_are_refused_and_leave_no_trace(
+        db: sqlite3.Connection, edit: Callable[[sqlite3.Connection], Any], message: str) -> None:
+    before = (layout(db), len(issues.history(db, ISSUE)))
+    with pytest.raises(BadEdit, match=message):
+        edit(db)
+    assert (layout(db), len(issues.history(db, ISSUE))) == before
+
+
+def test_draft_scheduled_draft_scheduled_and_the_due_list(db: sqlite3.Connection) -> None:
+    issue = issues.schedule(db, ISSUE, FRIDAY, who="ann", now=NOW)
+    assert (issue.status, issue.scheduled_at) == (IssueStatus.SCHEDULED, FRIDAY)
+    issues.set_verdict(db, ISSUE, "2", "Love love it.", who="ann", now=NOW)  # still editable
+    assert issues.due(db, NOW) == [] and issues.due(db, FRIDAY) == [issues.get(db, ISSUE)]
+    back = issues.unschedule(db, ISSUE, who="bob", now=NOW)
+    assert (back.status, back.scheduled_at) == (IssueStatus.DRAFT, None)
+    again = issues.schedule(db, ISSUE, FRIDAY + timedelta(hours=1), who="bob", now=NOW)
+    moved = issues.schedule(db, ISSUE, FRIDAY, who="bob", now=NOW)  # re-scheduled
+    assert again.status is moved.status is IssueStatus.SCHEDULED
+    steps = [(e.action, e.before, e.after) for e in issues.history(db, ISSUE)
+             if e.action in ("schedule", "unschedule")]
+    assert steps == [
+        ("schedule", "draft", "scheduled for 2026-11-27 08:00 UTC"),
+        ("unschedule", "scheduled for 2026-11-27 08:00 UTC", "draft"),
+        ("schedule", "draft", "scheduled for 2026-11-27 09:00 UTC"),
+        ("schedule", "scheduled for 2026-11-27 09:00 UTC", "scheduled for 2026-11-27 08:00 UTC"),
+    ]
+
+
+def test_an_issue_without_items_cannot_be_scheduled_or_published(
+        db: sqlite3.Connection, tmp_path: Path) -> None:
+    for item in issues.items(db, ISSUE):
+        if item.picked:
+            issues.drop(db, ISSUE, item.content_id, who="x")
+    with pytest.raises(BadEdit, match="no picked item: nothing to schedule"):
+        issues.schedule(db, ISSUE, FRIDAY, who="x", now=NOW)
+    with pytest.raises(BadEdit, match="nothing to publish"):
+        issues.publish(db, None, ISSUE, data_dir=tmp_path, who="x")  # type: ignore[arg-type]
+
+
+# --- publishing: the graph --------------------------------------------------------------------
+
+def _roundup_cypher(key: str) -> Cypher:
+    return Cypher("""MATCH (r:Roundup {id: $id})
+RETURN r.title AS title, r.status AS status, r.date AS date,
+  [(r)-[f:FEATURES]->(c:Content) | {content: c.id, title: c.title, section: f.section,
+    position: f.position, blurb: f.blurb, verdict: f.verdict,
+    topics: [(c)-[:ABOUT]->(t:Topic) | t.id]}] AS features""", {"id": key})
+
+
+def _roundup_records(key: str, records: Sequence[Record]) -> dict[str, Any] | None:
+    if not records:
+        return None
+    r = records[0]
+    return {"title": r["title"], "status": r["status"], "date": r["date"],
+            "features": sorted((f["section"], f["position"], f["content"], f["title"],
+                                 f["verdict"], tuple(sorted(f["topics"])))
+                                for f in r["features"])}
+
+
+def _roundup_embedded(view: GraphView, key: str) -> dict[str, Any] | None:
+    attrs = view.node("Roundup", key)
+    if attrs is None:
+        return None
+    return {"title": attrs.get("title"), "status": attrs.get("status"), "date": attrs["date"],
+            "features": sorted((f["section"], f["position"], c[1], view.attrs(c).get("title"),
+                                f["verdict"], view.topics(c))
+                               for c, f in view.out(("Roundup", key), "FEATURES"))}
+
+
+ROUNDUP: Question[str, dict[str, Any] | None] = Question(
+    "roundup (test)", same, _roundup_cypher, _roundup_records, _roundup_embedded)
+
+
+def test_publish_writes_the_roundup_into_the_graph_and_freezes_it(
+        store: GraphStore, db: sqlite3.Connection, tmp_path: Path) -> None:
+    issues.schedule(db, ISSUE, FRIDAY, who="ann", now=NOW)
+    assert store.ask(ROUNDUP, ISSUE) is None
+    done = issues.publish(db, store, ISSUE, data_dir=tmp_path / "data", who="ann", now=FRIDAY)
+    assert (done.issue.status, done.issue.published_at) == (IssueStatus.PUBLISHED, FRIDAY)
+    assert done.nodes and done.relationships
+    found = store.ask(ROUNDUP, ISSUE)
+    assert found is not None
+    assert (found["title"], found["status"], found["date"]) == (
+        "What's new in Customer Success – Friday, November 27th", "published",
+        datetime(2026, 11, 27, tzinfo=UTC))
+    assert [f[:3] for f in found["features"]] == [
+        ("company", 1, "https://thinkers.example/churn-signals"),
+        ("company", 2, "https://thinkers.example/renewal-playbook"),
+        ("company", 3, "https://thinkers.example/nps-is-not-enough"),
+        ("ours", 1, "https://relgraph.io/graph-of-concerns"),
+        ("vendor", 1, "https://vendor.example/onboarding-benchmarks"),
+        ("vendor", 2, "https://vendor.example/pricing-page-teardown"),
+        ("vendor", 3, "https://vendor.example/crm-hygiene")]
+    churn = found["features"][0]
+    assert churn[3] == "The Churn Signals Hiding in Your Support Queue"
+    assert churn[4] == "Love it." and "churn" in churn[5]
+    # Files: the archive page, the index, the feed and the e-mail.
+    names = sorted(p.relative_to(tmp_path / "data").as_posix() for p in done.files)
+    assert names == ["roundup/mail/roundup-2026-11-27.eml", "roundup/site/feed.atom",
+                     "roundup/site/index.html", "roundup/site/roundup-2026-11-27.html"]
+    assert issues.history(db, ISSUE)[-1].action == "publish"
+    assert issues.history(db, ISSUE)[-1].before == "scheduled for 2026-11-27 08:00 UTC"
+
+
+FROZEN: list[Callable[[sqlite3.Connection], Any]] = [
+    lambda db: issues.pick(db, ISSUE, "remote-teams", who="x"),
+    lambda db: issues.drop(db, ISSUE, "1", who="x"),
+    lambda db: issues.move(db, ISSUE, "1", 2, who="x"),
+    lambda db: issues.set_blurb(db, ISSUE, "1", "New words.", who="x"),
+    lambda db: issues.set_verdict(db, ISSUE, "1", "Meh.", who="x"),
+    lambda db: issues.set_intro(db, ISSUE, "Hi.", who="x"),
+    lambda db: issues.schedule(db, ISSUE, FRIDAY + timedelta(days=1), who="x", now=NOW),
+    lambda db: issues.unschedule(db, ISSUE, who="x"),
+    lambda db: issues.publish(db, None, ISSUE, data_dir=Path("/nonexistent"),  # type: ignore[arg-type]
+                              who="x"),
+]
+
+
+def test_a_published_issue_is_frozen(store: GraphStore, db: sqlite3.Connection,
+                                     tmp_path: Path) -> None:
+    issues.publish(db, store, ISSUE, data_dir=tmp_path, who="ann", now=LATER)  # from draft
+    before = (layout(db), issues.items(db, ISSUE), issues.get(db, ISSUE),
+              issues.history(db, ISSUE))
+    for edit in FROZEN:
+        with pytest.raises(FrozenIssue, match="was published 2026-11-27 07:05 UTC: it is frozen"):
+            edit(db)
+    assert (layout(db), issues.items(db, ISSUE), issues.get(db, ISSUE),
+            issues.history(db, ISSUE)) == before
+    assert [e.action for e in issues.history(db, ISSUE)] == ["build", "publish"]
+    assert issues.history(db, ISSUE)[-1].before == "draft"
+
+
+def test_list_newest_first(db: sqlite3.Connection) -> None:
+    built(db, day=NOW.date() + timedelta(days=7), now=NOW + timedelta(days=7))
+    assert [i.id for i in issues.list_issues(db)] == ["roundup-2026-12-04", ISSUE]

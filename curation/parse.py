@@ -333,7 +333,7 @@ def _fast_dates(entry: Mapping[str, Any]) -> tuple[datetime | None, datetime | N
     date ("2" read as the 2nd of this month): dates come from date elements only."""
     published = entry.get("published")
     guid = entry.get("id")
-    if published and not entry.get("updated") and isinstance(guid, str) and len(guid) <= 64 \
+    if published and isinstance(guid, str) and len(guid) <= 64 \
             and not guid.startswith(("http://", "https://")) \
             and _date_of_guid(guid.strip()) == published:
         published = None

@@ -280,9 +280,10 @@ class Renderer:
     def html_email(self, view: IssueView) -> str:
         html = self._render("email.html.j2", issue=view)
         try:
-            return str(self._inliner.inline(html))
+            inlined = str(self._inliner.inline(html))
         except ValueError as exc:
             raise CurationError(f"email.html.j2: css-inline could not inline it: {exc}") from None
+        return inlined if inlined.endswith("\n") else inlined + "\n"
 
     def eml(self, issue: Issue, by_section: Mapping[SourceKind, Sequence[Item]]) -> bytes:
         """The e-mail as a multipart/alternative message: plain text, then HTML."""

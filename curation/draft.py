@@ -27,6 +27,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from connectors.feed import html_to_text
 from connectors.tagging import Taxonomy, default_taxonomy
@@ -199,21 +200,22 @@ def build(db: sqlite3.Connection, store: GraphStore | None, *, day: date | None 
           who: str, now: datetime | None = None, name: str = "What's new",
           intro: str = "", taxonomy: Taxonomy | None = None,
           per_section: Mapping[SourceKind, int] | None = None,
-          weights: Weights | None = None) -> Built:
-    """A new draft issue for `day` (default today). `store` None: ranked without the graph
-    signal (the audience reason says so)."""
+          weights: Weights | None = None, data_dir: Path | None = None) -> Built:
+    """A new draft issue for `day` (default today). Without `candidates` they are found by
+    `curation.candidates` (which writes them into the graph, with `data_dir`'s event log).
+    `store` None: ranked without the graph signal (the audience reason says so)."""
     now = now or now_utc()
     day = day or now.date()
     since, until = window(db, day, since, now)
+    tax = taxonomy or default_taxonomy()
     if candidates is None:
         from curation.candidates import candidates as find
 
         if store is None:
             raise CurationError("finding the candidates needs the graph store")
-        candidates = find(db, store, since=since, until=until)
+        candidates = find(db, store, since=since, until=until, data_dir=data_dir, taxonomy=tax)
     done = issue_store.featured(db)
     fresh = [c for c in candidates if c.content_id not in done]
-    tax = taxonomy or default_taxonomy()
     interest = (audience_interest(store, fresh, as_of=until, taxonomy=tax)
                 if store is not None else None)
     ranked = rank(fresh, as_of=until, interest=interest, taxonomy=tax, weights=weights)

@@ -176,7 +176,7 @@ def test_random_bytes_never_crash_the_parser(data: bytes) -> None:
     assert all(e.usable for e in feed.entries)
 
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,11 +59,11 @@ def test_source_nodes_carry_the_graph_kind() -> None:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("RELGRAPH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("RELGRAPH_STORE", "memory")
     get_settings.cache_clear()
-    yield tmp_path / "data"  # type: ignore[misc]
+    yield tmp_path / "data"
     get_settings.cache_clear()
 
 

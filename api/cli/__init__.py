@@ -7,10 +7,22 @@ import sys
 
 import typer
 
-from api.cli import apikey, load, merges, query, serve, store, team, topics
+from api.cli import (  # roundup_issues adds the editorial commands to roundup's group
+    apikey,
+    load,
+    merges,
+    query,
+    roundup,
+    roundup_issues,  # noqa: F401
+    serve,
+    store,
+    team,
+    topics,
+)
 from api.cli import demo as demo_module
 from api.cli.common import err
 from connectors.errors import ConnectorError
+from curation.errors import CurationError
 from graph.errors import GraphError
 
 app = typer.Typer(help="Relationship Graph: load, inspect and question the relationship graph.",
@@ -25,12 +37,13 @@ app.add_typer(merges.app, name="merges")
 app.add_typer(topics.app, name="topics")
 app.command()(serve.serve)
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(roundup.app, name="roundup")  # with the editorial commands of roundup_issues
 
 
 def main() -> None:
     try:
         app()
-    except (GraphError, ConnectorError) as exc:
+    except (GraphError, ConnectorError, CurationError) as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(1)
 

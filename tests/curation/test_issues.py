@@ -3,7 +3,11 @@ published issues, and what publishing writes into the graph (on every store)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +21,7 @@ from curation.model import IssueStatus, SourceKind
 from graph.questions import Cypher, Question, Record, same
 from graph.store import GraphStore
 from graph.view import GraphView
+from tests.curation.feedserver import FeedServer
 from tests.curation.roundup_fixtures import EDITOR, NOW, built, curation_db
 
 LATER = NOW + timedelta(minutes=5)
@@ -245,3 +250,74 @@ def test_a_published_issue_is_frozen(store: GraphStore, db: sqlite3.Connection,
 def test_list_newest_first(db: sqlite3.Connection) -> None:
     built(db, day=NOW.date() + timedelta(days=7), now=NOW + timedelta(days=7))
     assert [i.id for i in issues.list_issues(db)] == ["roundup-2026-12-04", ISSUE]
+
+
+# --- the README's walkthrough, as real `relgraph` processes -------------------------------------
+
+WALKTHROUGH = Path(__file__).resolve().parents[2] / "fixtures" / "curation" / "walkthrough"
+
+
+def relgraph(*args: str, data: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELGRAPH_STORE": "memory", "RELGRAPH_DATA_DIR": str(data),
+           "COLUMNS": "200", "USER": "maya"}
+    env.pop("RELGRAPH_ROUNDUP_TEMPLATES", None)
+    result = subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, text=True,
+                            capture_output=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[2])
+    if check and result.returncode != 0:
+        raise AssertionError(f"relgraph {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result
+
+
+def test_the_readme_walkthrough(tmp_path: Path) -> None:
+    """OPML in, an issue edited, previewed, scheduled, pulled back, published in every format;
+    its clicks loaded; the next build's audience signal changed."""
+    data = tmp_path / "data"
+    with FeedServer.of_directory(WALKTHROUGH) as server:
+        opml = tmp_path / "roundup.opml"
+        opml.write_text((WALKTHROUGH / "roundup.opml").read_text().replace(
+            "127.0.0.1:8765", f"127.0.0.1:{server.port}"))
+        relgraph("init", data=data)
+        relgraph("demo", data=data)
+        assert "3 added" in relgraph("roundup", "sources", "import", str(opml), data=data).stdout
+        assert "11 new entries" in relgraph("roundup", "fetch", data=data).stdout
+    made = relgraph("roundup", "build", "--date", "2026-11-06", data=data).stdout
+    issue = "roundup-2026-11-06"
+    assert f"draft {issue}" in made and "6 candidates, 6 picked" in made
+    assert "audience +0.75: our contacts and customers, last 30 days: onboarding: 1" in made
+    relgraph("roundup", "edit", issue, "move", "renewal-playbook", "--to", "1", data=data)
+    relgraph("roundup", "edit", issue, "drop", "health-score-lies", "--by", "tom", data=data)
+    relgraph("roundup", "edit", issue, "verdict", "renewal-playbook", "Love it.", data=data)
+    relgraph("roundup", "edit", issue, "blurb", "pricing-page-teardown",
+             "Sam Ortiz scores twelve pricing pages.", data=data)
+    relgraph("roundup", "edit", issue, "intro", "Welcome to November.", data=data)
+    relgraph("roundup", "edit", issue, "pick", "health-score-lies", data=data)
+    relgraph("roundup", "edit", issue, "drop", "health-score-lies", data=data)
+    shown = relgraph("roundup", "show", issue, "--history", data=data).stdout
+    assert "1. A Renewal Playbook for Accounts You Barely Know" in shown
+    assert "tom  drop http://127.0.0.1:8765/retention-desk/health-score-lies" in shown
+    for fmt in ("md", "html", "text", "eml"):
+        out = tmp_path / f"issue.{fmt}"
+        relgraph("roundup", "preview", issue, "--format", fmt, "-o", str(out), data=data)
+        assert out.stat().st_size > 1000
+    md = relgraph("roundup", "preview", issue, "--format", "md", data=data).stdout
+    assert md.startswith("# What's new in Customer Success – Friday, November 6th\n")
+    assert "Sam Ortiz scores twelve pricing pages. **Read it.**" in md
+    relgraph("roundup", "schedule", issue, "--at", "2099-01-01T08:00:00Z", data=data)
+    assert "is a draft again" in relgraph("roundup", "unschedule", issue, data=data).stdout
+    published = relgraph("roundup", "publish", issue, data=data).stdout
+    assert f"published {issue}: 5 stories" in published
+    assert (data / "roundup" / "site" / f"{issue}.html").exists()
+    frozen = relgraph("roundup", "edit", issue, "verdict", "1", "Meh.", data=data, check=False)
+    assert frozen.returncode == 1
+    assert frozen.stderr.strip().startswith(f"error: issue {issue} was published")
+    assert len(frozen.stderr.strip().splitlines()) == 1
+    listed = relgraph("roundup", "list", "--format", "json", data=data).stdout
+    assert '"status": "published"' in listed
+    # The click export of the issue, loaded like any other: the next build learns from it.
+    shutil.copytree(data, tmp_path / "before")
+    before = relgraph("roundup", "build", "--date", "2026-11-13", data=tmp_path / "before").stdout
+    loaded = relgraph("load", "clicks", str(WALKTHROUGH / "clicks.csv"), data=data).stdout
+    assert "READ 5" in loaded
+    after = relgraph("roundup", "build", "--date", "2026-11-13", data=data).stdout
+    assert "onboarding: 1 read" in before and "onboarding: 4 read" in after

@@ -56,7 +56,7 @@ def curation_errors() -> Iterator[None]:
     try:
         yield
     except CurationError as exc:
-        err.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
+        err.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False, soft_wrap=True)
         sys.exit(1)
 
 
@@ -176,9 +176,9 @@ def fetch(
             raise CurationError("no feed to fetch: add some with `relgraph roundup sources "
                                 "add` or `sources import FILE.opml`")
         report = fetch_all(db, options=options)
-    for feed in report.feeds:
-        out.print(report_line(feed), highlight=False)
-    out.print(report.summary, highlight=False)
+    for feed in report.feeds:  # one line each, never wrapped: easy to grep and to diff
+        out.print(report_line(feed), highlight=False, soft_wrap=True)
+    out.print(report.summary, highlight=False, soft_wrap=True)
     if strict and report.count(Outcome.FAILED):
         raise typer.Exit(1)
 

@@ -267,3 +267,33 @@ def test_the_feed_title_names_a_source_without_a_name(db: sqlite3.Connection,
     run(db)
     assert {s.url.rsplit("/", 1)[1]: s.name for s in list_sources(db)} == {
         "feed": "Brightpath blog", "named": "Given name"}
+
+
+def test_the_fetch_command_prints_one_line_per_feed(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    server: FeedServer) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli.roundup import app
+    from graph.settings import get_settings
+
+    monkeypatch.setenv("RELGRAPH_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    server.routes["/good"] = Route(RSS)
+    server.routes["/bad"] = Route(b"oops", status=500)
+    server.routes["/loop"] = Route(location="/loop", status=302)
+    with connect(tmp_path / "curation.sqlite") as conn:
+        add(conn, server, "/good", "/bad", "/loop")
+    try:
+        result = CliRunner().invoke(app, ["fetch", "--timeout", "2"])
+        strict = CliRunner().invoke(app, ["fetch", "--timeout", "2", "--strict"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("failed    ") and lines[0].endswith("HTTP 500 Internal Server Error")
+    assert lines[1].startswith("ok        ") and lines[1].endswith("HTTP 200: 2 entries, 2 new")
+    assert "redirect loop" in lines[2]
+    assert lines[3].startswith("3 feeds in ") and lines[3].endswith("1 ok, 2 failed; 2 new entries")
+    assert strict.exit_code == 1

@@ -132,7 +132,9 @@ def machine() -> str:
         pass
     import os
 
-    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()} (load average "
+            f"{load:.1f} when it ran)")
 
 
 def report(runs: list[dict[str, float]], sizes: dict[str, int]) -> str:

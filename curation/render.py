@@ -350,8 +350,9 @@ def _write(path: Path, data: str | bytes) -> Path:
 
 def write_site(db: sqlite3.Connection, data_dir: Path, *, templates: Path | None = None,
                issue: Issue | None = None) -> list[Path]:
-    """The archive page and e-mail of `issue` (default: every published issue), the index and
-    the feed, under `<data dir>/roundup/`. Returns the files written."""
+    """The archive page and e-mail of `issue` (and the archive page of the issue before it, now
+    linked to it; default: of every published issue), the index and the feed, under
+    `<data dir>/roundup/`. Returns the files written."""
     renderer = Renderer(templates)
     published = [i for i in issue_store.list_issues(db) if i.published_at is not None
                  and i.status.value == "published"]
@@ -359,8 +360,13 @@ def write_site(db: sqlite3.Connection, data_dir: Path, *, templates: Path | None
     web = {i.id: renderer.view(i, issue_store.sections(db, i.id), "web") for i in published}
     site, mail = Path(data_dir) / SITE, Path(data_dir) / MAIL
     written = []
-    targets = [issue] if issue is not None else published
     order = [i.id for i in published]
+    targets = published
+    if issue is not None:  # its page, and the page before it (whose "newer" link it becomes)
+        targets = [issue]
+        at = order.index(issue.id) if issue.id in order else -1
+        if 0 <= at < len(order) - 1:
+            targets.append(published[at + 1])
     for target in targets:
         at = order.index(target.id) if target.id in order else -1
         newer = web[order[at - 1]] if at > 0 else None
@@ -369,8 +375,9 @@ def write_site(db: sqlite3.Connection, data_dir: Path, *, templates: Path | None
                                                    "web")
         written.append(_write(site / f"{target.id}.html",
                               renderer.archive_page(view, newer, older)))
-        written.append(_write(mail / f"{target.id}.eml",
-                              renderer.eml(target, issue_store.sections(db, target.id))))
+        if issue is None or target.id == issue.id:
+            written.append(_write(mail / f"{target.id}.eml",
+                                  renderer.eml(target, issue_store.sections(db, target.id))))
     views = [web[i] for i in order]
     written.append(_write(site / "index.html", renderer.index(views)))
     updated = max((i.published_at for i in published if i.published_at),

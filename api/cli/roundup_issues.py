@@ -39,9 +39,10 @@ edit_app = typer.Typer(
 app.add_typer(edit_app, name="edit")
 
 ByOpt = Annotated[str | None, typer.Option("--by", help="who makes the change (default: $USER)")]
-IssueArg = Annotated[str, typer.Argument(help="the issue's id (as `build` prints it) or latest")]
+IssueArg = Annotated[str, typer.Argument(
+    metavar="ISSUE", help="the issue's id (as `build` prints it) or latest")]
 ItemArg = Annotated[str, typer.Argument(
-    help="the item: its number in the ranking, its URL, or a part of the URL")]
+    metavar="ITEM", help="the item: its number in the ranking, its URL, or a part of the URL")]
 TemplatesOpt = Annotated[Path | None, typer.Option(
     "--templates", help="templates directory (default: $RELGRAPH_ROUNDUP_TEMPLATES; then the "
                         "shipped ones)", file_okay=False)]
@@ -292,7 +293,7 @@ def unschedule(issue_ref: IssueArg, by: ByOpt = None) -> None:
 @app.command("publish")
 def publish(
     issue_ref: Annotated[str | None, typer.Argument(
-        help="the issue's id or latest (or --due)")] = None,
+        metavar="[ISSUE]", help="the issue's id or latest (or --due)")] = None,
     due: Annotated[bool, typer.Option(
         "--due", help="publish every scheduled issue whose time has come (for cron)")] = False,
     by: ByOpt = None,

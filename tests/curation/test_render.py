@@ -261,3 +261,22 @@ def test_archive_page_in_headless_chromium(db: sqlite3.Connection, tmp_path: Pat
     assert png_colours(data) > 50  # text was drawn, not a blank page
     index = run_chromium("--dump-dom", (site / "index.html").as_uri())
     assert index.stdout.decode().count("<li>") == 2
+
+
+def test_publishing_a_newer_issue_links_the_older_page_to_it(db: sqlite3.Connection,
+                                                            tmp_path: Path) -> None:
+    from graph.memory_store import MemoryStore
+
+    store = MemoryStore(tmp_path / "graph.sqlite")
+    issues.publish(db, store, ISSUE, data_dir=tmp_path, who="x", now=NOW)
+    site = tmp_path / "roundup" / "site"
+    assert 'rel="next"' not in (site / f"{ISSUE}.html").read_text()
+    later = NOW.replace(day=28)
+    second = built(db, store, day=later.date(), now=later).issue
+    issues.pick(db, second.id, "1", who="x")
+    done = issues.publish(db, store, second.id, data_dir=tmp_path, who="x", now=later)
+    assert sorted(p.name for p in done.files) == [
+        "feed.atom", "index.html", f"{ISSUE}.html", "roundup-2026-11-28.eml",
+        "roundup-2026-11-28.html"]
+    assert 'href="roundup-2026-11-28.html" rel="next"' in (site / f"{ISSUE}.html").read_text()
+    store.close()

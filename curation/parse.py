@@ -8,7 +8,10 @@ raises. So `parse_feed` runs fastfeedparser and falls back to feedparser when it
 - finds no entries, or
 - finds fewer entries than the document has `<item>`/`<entry>` start tags (a recovering XML
   parser that silently dropped some: counting tags is a `bytes.count`, far cheaper than a
-  second parse), or none of its entries is usable.
+  second parse), or none of its entries is usable;
+- was given bytes that are not what they say: a bare "&" outside CDATA (its recovery drops the
+  text that follows), or bytes that are not the UTF-8 the document declares (it would read
+  them as replacement characters).
 
 Whichever parser finds more usable entries wins. A malformed feed (feedparser's "bozo") whose
 entries are usable is a *warning*, never a failure; bytes neither parser can read as a feed (an
@@ -430,6 +433,33 @@ def _encoding_problem(data: bytes) -> str | None:
     return None
 
 
+_BARE_AMPERSAND = re.compile(rb"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z_][\w.-]*;)")
+_CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>", re.DOTALL)
+
+
+def _bare_ampersand(data: bytes) -> bool:
+    """An "&" that starts no entity, outside CDATA: not XML. The fast parser's recovery drops
+    text after it ("Q&A: pricing" -> "Q pricing"); feedparser keeps it. One search of the bytes
+    (most feeds escape every "&"), and a second without CDATA sections when the first hits."""
+    if not _BARE_AMPERSAND.search(data):
+        return False
+    return bool(_BARE_AMPERSAND.search(_CDATA.sub(b"", data)))
+
+
+def _escape_bare_ampersands(data: bytes) -> bytes:
+    """The document with every bare "&" outside CDATA written "&amp;" (what its author meant)."""
+    parts, last = [], 0
+    for match in _CDATA.finditer(data):
+        parts.append(_BARE_AMPERSAND.sub(b"&amp;", data[last:match.start()]))
+        parts.append(match.group(0))
+        last = match.end()
+    parts.append(_BARE_AMPERSAND.sub(b"&amp;", data[last:]))
+    return b"".join(parts)
+
+
+BARE_AMPERSAND = "an unescaped & (not well-formed XML)"
+
+
 def _fallback_reason(feed: ParsedFeed | None, fast_error: str | None, data: bytes) -> str | None:
     if feed is None:
         return f"{FAST} failed: {fast_error}"
@@ -441,6 +471,8 @@ def _fallback_reason(feed: ParsedFeed | None, fast_error: str | None, data: byte
         return f"{FAST} found {found} of {tags} entries"
     if not any(e.usable for e in feed.entries):
         return f"{FAST} found no usable entry"
+    if _bare_ampersand(data):
+        return BARE_AMPERSAND
     return _encoding_problem(data)
 
 
@@ -457,6 +489,17 @@ def parse_feed(data: bytes, *, url: str, content_type: str | None = None,
     except Exception as exc:  # noqa: BLE001 - any failure of the fast parser means: fall back
         fast_error = _one_line(exc)
     reason = _fallback_reason(fast, fast_error, data)
+    if reason == BARE_AMPERSAND and fast is not None:
+        # Repair what the author meant and parse fast again: both parsers lose or mangle the
+        # text after a bare "&" ("Q&A: x" -> "Q x" or "Q&A;: x").
+        repaired = _escape_bare_ampersands(data)
+        try:
+            again: ParsedFeed | None = _fast(repaired, url, now)
+        except Exception:  # noqa: BLE001 - then feedparser, as for any other failure
+            again = None
+        if again is not None and _fallback_reason(again, None, repaired) is None:
+            again.warning = 'malformed feed (an unescaped "&", read as "&amp;")'
+            fast, reason = again, None
     feed = fast
     if reason is not None:
         raw: Any = None

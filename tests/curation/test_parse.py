@@ -196,3 +196,19 @@ def test_feed_shaped_noise_never_crashes_the_parser(title: str, link: str, guid:
             continue
         for entry in feed.entries:
             assert entry.usable and entry.link.startswith(("http://", "https://"))
+
+
+def test_a_bare_ampersand_is_read_as_meant_by_the_fast_parser() -> None:
+    """lxml's recovery drops the text after a bare "&" ("Q&A: pricing" -> "Q pricing") and
+    feedparser mangles it ("Q&A;: pricing"): the bytes are repaired and parsed fast again. An
+    "&" inside CDATA is fine as it is."""
+    data = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+            b"<item><title>Q&A: pricing</title><link>https://x.example/a?b=1&c=2</link>"
+            b"<description><![CDATA[<p>R&D &amp; more</p>]]></description></item>"
+            b"</channel></rss>")
+    feed = parse_feed(data, url="https://x.example/feed")
+    (entry,) = feed.entries
+    assert (feed.parser, feed.fell_back) == (FAST, False)
+    assert feed.warning == 'malformed feed (an unescaped "&", read as "&amp;")'
+    assert entry.title == "Q&A: pricing" and entry.link == "https://x.example/a?b=1&c=2"
+    assert entry.summary == "R&D & more"

@@ -16,9 +16,9 @@ what, on which item, and the value before and after, in words an editor reads.
 Publishing writes the issue into the graph through the load pipeline (`Loader.apply`, source
 "curation"): a Roundup node (key = issue id; date, title, status published) that FEATURES each
 picked item's Content (section: company, vendor or ours; position; blurb; verdict), the Content
-nodes with their title, author, date and summary and
-their ABOUT topics (tagged by the taxonomy, as every load tags), then renders the archive pages,
-the index and the Atom feed, and the e-mail, under the data dir (`curation.render.write_site`).
+nodes with their title, author, date and summary and their ABOUT topics (tagged by the taxonomy,
+as every load tags); then renders the archive pages, the index, the Atom feed and the e-mail
+under the data dir (`curation.render.write_site`).
 """
 
 from __future__ import annotations

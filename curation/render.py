@@ -29,7 +29,6 @@ e-mail's "view in the browser" link point to.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import tomllib
@@ -51,6 +50,7 @@ from curation.errors import CurationError
 from curation.feedback import track
 from curation.issues import Issue, Item, day_start
 from curation.model import SourceKind
+from graph.settings import get_settings
 
 TEMPLATES_ENV = "RELGRAPH_ROUNDUP_TEMPLATES"
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -100,14 +100,7 @@ def templates_dir(explicit: Path | None = None) -> Path | None:
     """The editor's templates directory: `explicit`, else RELGRAPH_ROUNDUP_TEMPLATES."""
     if explicit is not None:
         return Path(explicit)
-    try:
-        from graph.settings import get_settings
-
-        configured = getattr(get_settings(), "roundup_templates", None)
-    except Exception:  # settings that do not load are reported by the commands that need them
-        configured = None
-    text = configured or os.environ.get(TEMPLATES_ENV)
-    return Path(text) if text else None
+    return get_settings().roundup_templates
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     batch_size: int = Field(10_000, ge=1, le=100_000, validation_alias="RELGRAPH_BATCH_SIZE")
     query_timeout: float = Field(30.0, gt=0, le=3600, validation_alias="RELGRAPH_QUERY_TIMEOUT")
     taxonomy: Path | None = Field(None, validation_alias="RELGRAPH_TAXONOMY")
+    roundup_templates: Path | None = Field(None, validation_alias="RELGRAPH_ROUNDUP_TEMPLATES")
     neo4j_uri: str = Field("bolt://127.0.0.1:7687", validation_alias="NEO4J_URI")
     neo4j_user: str = Field("neo4j", validation_alias="NEO4J_USER")
     neo4j_password: SecretStr | None = Field(None, validation_alias="NEO4J_PASSWORD")

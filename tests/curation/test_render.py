@@ -30,6 +30,7 @@ from curation import issues
 from curation.errors import CurationError
 from curation.render import TEMPLATES_ENV, Format, Renderer, preview, write_site
 from graph import keys
+from graph.settings import get_settings
 from tests.curation.roundup_fixtures import NOW, built, curation_db
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -139,12 +140,14 @@ def test_the_editor_overrides_templates_and_masthead(db: sqlite3.Connection,
     assert isinstance(text, str)
     assert "– Ben, Roundup Curator at Relgraph" in text  # the shipped text template, my masthead
     assert "FROM THE TOOL MAKERS" in text
-    # The environment variable names the same directory.
+    # The setting (environment variable or .env) names the same directory.
     os.environ[TEMPLATES_ENV] = str(mine)
+    get_settings.cache_clear()
     try:
         assert Renderer().masthead.name == "Churn Digest"
     finally:
         del os.environ[TEMPLATES_ENV]
+        get_settings.cache_clear()
 
 
 @pytest.mark.parametrize(("files", "message"), [

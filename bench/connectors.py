@@ -346,7 +346,7 @@ def cold() -> None:
         clear = getattr(getattr(keys, name), "cache_clear", None)
         if clear is not None and name != "_psl":  # the public suffix list is loaded once
             clear()
-    for cached in rows._CACHED.values():
+    for cached in getattr(rows, "_CACHED", {}).values():
         cached.cache_clear()
     gc.collect()
 
@@ -650,7 +650,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"{seg['resolve_rows_per_s']:,.0f} | {hub['resolve_rows_per_s']:,.0f} | "
         f"{_runs(seg['resolve_runs'])}; {_runs(hub['resolve_runs'])} |",
     ]
-    for label, leg in (("MemoryStore (snapshot save included)", mem),
+    for label, leg in (("MemoryStore (every batch committed, closing checkpoint)", mem),
                        (f"Neo4jStore (scale {report.get('neo4j_scale', 0):g})", neo)):
         if not leg:
             continue
@@ -664,9 +664,9 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "Inside the end-to-end loads (last run):",
         "",
-        "| load | store | graph writes: rows/s inside the upserts | rows sent to the store | "
-        "graph after: nodes, relationships | aliases folded: count, seconds | peak RSS |",
-        "| --- | --- | ---: | ---: | --- | --- | ---: |",
+        "| load | store | seconds | graph writes: rows/s inside the upserts | rows sent to the "
+        "store | graph after: nodes, relationships | aliases folded: count, seconds | peak RSS |",
+        "| --- | --- | ---: | ---: | ---: | --- | --- | ---: |",
     ]
     for label, leg in (("MemoryStore", mem), ("Neo4jStore", neo)):
         if not leg:
@@ -677,7 +677,7 @@ def markdown(report: dict[str, Any]) -> str:
         for name in ("segment", "hubspot"):
             r = leg["loads"][name]
             lines.append(
-                f"| {name.capitalize()} | {label} | {r['write_rows_per_s']:,.0f} | "
+                f"| {NAMES[name]} | {label} | {r['seconds']:,.1f} | {r['write_rows_per_s']:,.0f} | "
                 f"{r['write_rows']:,} | {r['graph_nodes']:,}, {r['graph_relationships']:,} | "
                 f"{r['merges']:,}, {r['merge_seconds']:.1f} s | {rss} |")
     lines += ["", f"Parse, resolve and event-log stages: peak RSS {stages['peak_rss_mib']:,.0f} "
@@ -707,6 +707,9 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(f"- {label} graph writes: no ingest figures to compare with (run "
                          "bench/ingest.py first).")
     return "\n".join(lines) + "\n"
+
+
+NAMES = {"segment": "Segment", "hubspot": "HubSpot"}
 
 
 def _data_line(data: dict[str, Any]) -> str:
@@ -746,7 +749,10 @@ def write_docs(section: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("which", choices=["generate", "stages", "memory", "neo4j", "all"])
+    parser.add_argument("which", choices=["generate", "stages", "memory", "neo4j", "all",
+                                          "report"])
+    parser.add_argument("results", nargs="?", help="report: a bench/results/connectors-*.json "
+                        "to write out again (after a change of wording, never of figures)")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", help="a directory of generated data (default: a temp dir)")
@@ -764,6 +770,14 @@ def main() -> None:
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
 
+    if args.which == "report":
+        if not args.results:
+            raise SystemExit("report needs the results JSON to render")
+        section = markdown(json.loads(Path(args.results).read_text()))
+        print(section)
+        if args.write_docs:
+            write_docs(section)
+        return
     if args.which == "generate":
         target = Path(args.data or tempfile.mkdtemp(prefix="relgraph-bench-"))
         target.mkdir(parents=True, exist_ok=True)

@@ -65,19 +65,36 @@ class Loaders:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
         self.people: DataLoader[PersonKey, PersonCard | None] = DataLoader(self._people)
+        # Names, e-mails, titles, jobs: the node and its jobs only (PeopleQuery.brief); a
+        # person's full card walks all their KNOWS, thousands for a team member shown as `via`.
+        self.people_brief: DataLoader[PersonKey, PersonCard | None] = DataLoader(
+            self._people_brief)
         self.companies: DataLoader[PersonKey, CompanyCard | None] = DataLoader(self._companies)
         self.connections: DataLoader[ConnectionsKey, tuple[KnownContact, ...] | None] = \
             DataLoader(self._connections)
         self.profiles: DataLoader[PersonKey, PersonProfile | None] = DataLoader(self._profiles)
 
-    async def _people(self, wanted: list[PersonKey]) -> list[PersonCard | None]:
+    async def _people(self, wanted: list[PersonKey], brief: bool = False
+                      ) -> list[PersonCard | None]:
         async def ask(ks: list[PersonKey]) -> dict[PersonKey, PersonCard]:
             normal = {k: _normal(keys.person_key, k[0]) for k in ks}
             cards = await self.store.ask_async(PEOPLE, PeopleQuery(
-                tuple(n for n in normal.values() if n), ks[0][1]))
+                tuple(n for n in normal.values() if n), ks[0][1], brief))
             return {k: cards[n] for k, n in normal.items() if n in cards}
 
         return await _grouped(wanted, lambda k: k[1], ask)
+
+    async def _people_brief(self, wanted: list[PersonKey]) -> list[PersonCard | None]:
+        return await self._people(wanted, brief=True)
+
+    async def person_brief(self, key: PersonKey) -> PersonCard | None:
+        """A card that is enough for a person's name, e-mail, title, properties and jobs: the
+        full card when this request already asked for it (no second look-up), else a brief
+        one."""
+        full = self.people.cache_map.get(key)
+        if full is not None:
+            return await full
+        return await self.people_brief.load(key)
 
     async def _companies(self, wanted: list[PersonKey]) -> list[CompanyCard | None]:
         async def ask(ks: list[PersonKey]) -> dict[PersonKey, CompanyCard]:

@@ -82,38 +82,42 @@ class Person:
     async def _card(self, info: Info) -> PersonCard | None:
         return await info.context.loaders.people.load((str(self.id), self.as_of))
 
+    async def _brief(self, info: Info) -> PersonCard | None:
+        """Enough for name, email, title, properties and jobs (api/loaders.py)."""
+        return await info.context.loaders.person_brief((str(self.id), self.as_of))
+
     @strawberry.field
     async def name(self, info: Info) -> str | None:
         if self.seed is not None:
             return self.seed.name
-        card = await self._card(info)
+        card = await self._brief(info)
         return card.name if card else None
 
     @strawberry.field
     async def email(self, info: Info) -> str | None:
-        card = await self._card(info)
+        card = await self._brief(info)
         return card.email if card else None
 
     @strawberry.field(description="Their current job's title, else the title stored on them.")
     async def title(self, info: Info) -> str | None:
         if self.seed is not None and self.seed.has_title:
             return self.seed.title
-        card = await self._card(info)
+        card = await self._brief(info)
         return card.title if card else None
 
     @strawberry.field(description="Everything else the graph holds about them.")
     async def properties(self, info: Info) -> JSON:
-        card = await self._card(info)
+        card = await self._brief(info)
         return JSON(card.properties if card else {})
 
     async def _current(self, info: Info) -> tuple[Employment, ...]:
         if self.seed is not None and self.seed.current is not None:
             return self.seed.current
-        card = await self._card(info)
+        card = await self._brief(info)
         return card.current if card else ()
 
     async def _past(self, info: Info) -> tuple[Employment, ...]:
-        card = await self._card(info)
+        card = await self._brief(info)
         return card.past if card else ()
 
     @strawberry.field(description="Jobs current at asOf (default now).")

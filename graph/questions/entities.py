@@ -13,6 +13,10 @@ The rules, in words:
   KNOWS's strength, strongest first (their `via` is empty: they are our side);
   `open_concerns` the concerns they raised inside [as_of - 90 days, as_of], newest first, with
   their topics. `title` is their current job's title, else the title stored on them.
+  A `brief` query gives only what the node and its jobs say (name, e-mail, title, properties,
+  current and past jobs; the card says `brief`, connections 0, known_by and open_concerns
+  empty): what a name in a list needs. It costs the same for someone who knows thousands
+  (a team member) as for someone who knows five; the full card walks all their KNOWS.
 - CompanyCard, as of `as_of`: flags set true (alphabetical); people_now those working there at
   as_of, people_before those whose job there ended at or before as_of and who are not back
   (both sorted by id); the Customer accounts of it (by id); its triggers up to as_of, newest
@@ -82,6 +86,7 @@ def _title(stored: str | None, jobs: Iterable[Employment], as_of: datetime) -> s
 class PeopleQuery:
     keys: tuple[str, ...]
     as_of: datetime | None = None
+    brief: bool = False  # only the node and its jobs (see above)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +101,11 @@ class PersonCard:
     connections: int
     known_by: tuple[KnownContact, ...]
     open_concerns: tuple[ConcernEvidence, ...]
+    brief: bool = False  # connections, known_by and open_concerns were not looked up
 
 
 def _prepare_people(q: PeopleQuery) -> PeopleQuery:
-    return PeopleQuery(_normalised(q.keys, keys_.person_key), as_utc(q.as_of))
+    return PeopleQuery(_normalised(q.keys, keys_.person_key), as_utc(q.as_of), bool(q.brief))
 
 
 _TEAM_MEMBER = ("EXISTS { MATCH (s)-[o:WORKS_AT]->(:Company {own: true}) WHERE "
@@ -121,16 +127,23 @@ RETURN p {{.*}} AS person,
 # WHERE, the planner may seek the Concern.at index for every key instead (every concern of the
 # last 90 days, per person asked about) and only then check that the person raised it.
 
+PEOPLE_BRIEF_CYPHER = """UNWIND $keys AS key
+MATCH (p:Person {id: key})
+RETURN p {.*} AS person,
+  [(p)-[w:WORKS_AT]->(co:Company) |
+   {company_id: co.id, name: co.name, title: w.title, since: w.since, until: w.until}] AS jobs,
+  0 AS connections, [] AS known_by, [] AS concerns"""
+
 
 def _people_cypher(q: PeopleQuery) -> Cypher:
     assert q.as_of is not None
-    return Cypher(PEOPLE_CYPHER, {"keys": list(q.keys), "as_of": q.as_of,
-                                  "concerns_since": q.as_of - OPEN_CONCERNS})
+    return Cypher(PEOPLE_BRIEF_CYPHER if q.brief else PEOPLE_CYPHER, {
+        "keys": list(q.keys), "as_of": q.as_of, "concerns_since": q.as_of - OPEN_CONCERNS})
 
 
 def _card(person: dict[str, Any], jobs: list[Employment], connections: int,
           known_by: list[KnownContact], concerns: list[ConcernEvidence],
-          as_of: datetime) -> PersonCard:
+          as_of: datetime, brief: bool = False) -> PersonCard:
     profile = build_profile(person, jobs, connections, [], concerns, as_of)
     key = person["id"]
     email = person.get("email")
@@ -141,7 +154,7 @@ def _card(person: dict[str, Any], jobs: list[Employment], connections: int,
                                                                     as_of),
         properties=profile.properties, current=profile.current, past=profile.past,
         connections=connections, known_by=sort_contacts(known_by),
-        open_concerns=profile.concerns)
+        open_concerns=profile.concerns, brief=brief)
 
 
 def _people_from_records(q: PeopleQuery, records: Sequence[Record]) -> dict[str, PersonCard]:
@@ -157,7 +170,7 @@ def _people_from_records(q: PeopleQuery, records: Sequence[Record]) -> dict[str,
         concerns = [ConcernEvidence(c["concern_id"], c["text"], c["channel"], c["at"],
                                     tuple(sorted(c["topics"]))) for c in r["concerns"]]
         card = _card(r["person"], [employment(j) for j in r["jobs"]], r["connections"],
-                     known_by, concerns, as_of)
+                     known_by, concerns, as_of, q.brief)
         cards[card.person_id] = card
     return cards
 
@@ -171,6 +184,9 @@ def _people_embedded(view: GraphView, q: PeopleQuery) -> dict[str, PersonCard]:
         person = ("Person", key)
         attrs = view.node(*person)
         if attrs is None:
+            continue
+        if q.brief:
+            cards[key] = _card({"id": key, **attrs}, view.jobs(person), 0, [], [], as_of, True)
             continue
         neighbours = list(view.both(person, "KNOWS"))
         known_by = [

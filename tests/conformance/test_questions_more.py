@@ -3,6 +3,7 @@ small readable graphs must give the same answers, evidence and order on every st
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -302,6 +303,19 @@ def test_person_cards(store: GraphStore) -> None:
     assert old.known_by == (KnownContact("me@us.io", "Me", None, (), 0.8),)
 
 
+def test_brief_person_cards_hold_what_the_node_and_its_jobs_say(store: GraphStore) -> None:
+    card_world(store)
+    keys, as_of = ("ANN@A.com", "ghost@a.com", "old@a.com", "me@us.io"), at("2026-08-31T00:00:00Z")
+    full = store.ask(PEOPLE, PeopleQuery(keys, as_of=as_of))
+    brief = store.ask(PEOPLE, PeopleQuery(keys, as_of=as_of, brief=True))
+    assert sorted(brief) == sorted(full) == ["ann@a.com", "me@us.io", "old@a.com"]
+    for key, card in brief.items():
+        assert card.brief and not full[key].brief
+        assert (card.connections, card.known_by, card.open_concerns) == (0, (), ())
+        assert card == replace(full[key], connections=0, known_by=(), open_concerns=(),
+                               brief=True)
+
+
 def test_person_cards_as_of_an_earlier_moment(store: GraphStore) -> None:
     card_world(store)
     cards = store.ask(PEOPLE, PeopleQuery(("old@a.com", "ann@a.com", "me@us.io"),
@@ -447,12 +461,13 @@ def _operators(plan: dict[str, Any]) -> list[tuple[str, str]]:
     (TRIGGERS, TriggerQuery(SINCE), "NodeIndexSeekByRange", "t:Trigger(at)"),
     (TRIGGERS, TriggerQuery(SINCE, person="me@us.io"), "NodeIndexSeekByRange", "t:Trigger(at)"),
     (PEOPLE, PeopleQuery(("ann@a.com",)), "NodeUniqueIndexSeek", "p:Person(id)"),
+    (PEOPLE, PeopleQuery(("ann@a.com",), brief=True), "NodeUniqueIndexSeek", "p:Person(id)"),
     (COMPANY_CARDS, CompaniesQuery(("a.com",)), "NodeUniqueIndexSeek", "co:Company(id)"),
     (CONNECTIONS, ConnectionsQuery(("ann@a.com",)), "NodeUniqueIndexSeek", "p:Person(id)"),
     # No index can serve CONTAINS on a lower-cased property: search scans (see search.py).
     (SEARCH, SearchQuery("ann"), "NodeByLabelScan", "n:Person"),
-], ids=["warm-paths", "triggers-team", "triggers-person", "people", "companies", "connections",
-        "search"])
+], ids=["warm-paths", "triggers-team", "triggers-person", "people", "people-brief", "companies",
+        "connections", "search"])
 def test_each_question_is_anchored_as_intended(neo4j_store: GraphStore, question: Any,
                                                query: Any, anchor: str, on: str) -> None:
     neo4j_store.delete_all()

@@ -48,14 +48,16 @@ CASES: list[tuple[Question[Any, Any], Any, Any, tuple[str, ...]]] = [
      TriggerQuery(T1, ("acquisition",), True, T1, NASTY_PERSON, 9, 1), ("Bobby", "DETACH")),
     (PEOPLE, PeopleQuery(("a@b.com",)), PeopleQuery((NASTY_PERSON, "Z@Y.com"), T1),
      ("Bobby", "DETACH", "z@y.com")),
+    (PEOPLE, PeopleQuery(("a@b.com",), brief=True),
+     PeopleQuery((NASTY_PERSON, "Z@Y.com"), T1, True), ("Bobby", "DETACH", "z@y.com")),
     (COMPANY_CARDS, CompaniesQuery(("a.com",)), CompaniesQuery((NASTY, "https://evil.org/x"), T1),
      ("DETACH", "evil")),
     (CONNECTIONS, ConnectionsQuery(("a@b.com",)), ConnectionsQuery((NASTY_PERSON,), 3, T1),
      ("Bobby", "DETACH")),
     (SEARCH, SearchQuery("ada"), SearchQuery(NASTY + " zoë", 5), ("DETACH", "zoe", "zoë")),
 ]
-IDS = ["warm-paths", "triggers-team", "triggers-person", "people", "companies", "connections",
-       "search"]
+IDS = ["warm-paths", "triggers-team", "triggers-person", "people", "people-brief", "companies",
+       "connections", "search"]
 
 
 def _cypher(question: Question[Any, Any], query: Any) -> Cypher:

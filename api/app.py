@@ -16,6 +16,7 @@ request shares it; `relgraph serve` runs this app under uvicorn (`create_app` is
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -46,6 +47,15 @@ from graph.store import GraphStore, open_store
 
 log = logging.getLogger("relgraph.api")
 READY_TIMEOUT = 5.0
+
+
+def settle_heap() -> None:
+    """Move what start-up made (the embedded graph: millions of objects) out of the garbage
+    collector's sight. Without it, a full collection walks the whole graph every so often while
+    a request waits: ~0.9 s pauses, a p95 of hundreds of ms on 1M relationships. Objects made
+    later (requests, writes) are collected as usual."""
+    gc.collect()
+    gc.freeze()
 
 
 class Router(GraphQLHTTPRouter):
@@ -145,6 +155,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
                                       the_broker, writer)
         feed = OutboxFeed(settings.feed_dir, the_broker, poll=settings.api_feed_poll)
         await feed.start()
+        settle_heap()
         log.info("relgraph API ready", extra={"store": the_store.kind.value,
                                               "dev": settings.api_dev})
         try:

@@ -9,6 +9,7 @@ answer was asked about (None: now).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,6 +20,7 @@ from strawberry.scalars import JSON
 from api.context import Info
 from api.errors import BadUserInput
 from api.types.concern import Concern, concern
+from api.types.later import later
 from api.types.pagination import MAX_PAGE, Connection, connection, window
 from api.types.topic import Topic
 from graph.model import Employment
@@ -86,12 +88,17 @@ class Person:
         """Enough for name, email, title, properties and jobs (api/loaders.py)."""
         return await info.context.loaders.person_brief((str(self.id), self.as_of))
 
+    async def _brief_field(self, info: Info, field: Callable[[PersonCard], Any],
+                           missing: Any = None) -> Any:
+        card = await self._brief(info)
+        return field(card) if card else missing
+
+    # What the answer already holds is returned now, else the look-up (api/types/later.py).
     @strawberry.field
-    async def name(self, info: Info) -> str | None:
+    def name(self, info: Info) -> str | None:
         if self.seed is not None:
             return self.seed.name
-        card = await self._brief(info)
-        return card.name if card else None
+        return later(self._brief_field(info, lambda c: c.name))
 
     @strawberry.field
     async def email(self, info: Info) -> str | None:
@@ -99,11 +106,10 @@ class Person:
         return card.email if card else None
 
     @strawberry.field(description="Their current job's title, else the title stored on them.")
-    async def title(self, info: Info) -> str | None:
+    def title(self, info: Info) -> str | None:
         if self.seed is not None and self.seed.has_title:
             return self.seed.title
-        card = await self._brief(info)
-        return card.title if card else None
+        return later(self._brief_field(info, lambda c: c.title))
 
     @strawberry.field(description="Everything else the graph holds about them.")
     async def properties(self, info: Info) -> JSON:
@@ -128,9 +134,14 @@ class Person:
     async def past_jobs(self, info: Info) -> list[Job]:
         return jobs(await self._past(info), self.as_of)
 
+    def _companies(self, found: tuple[Employment, ...]) -> list[Company]:
+        return [company_of(j.company_id, j.name, self.as_of) for j in found]
+
     @strawberry.field
-    async def current_companies(self, info: Info) -> list[CompanyRef]:
-        return [company_of(j.company_id, j.name, self.as_of) for j in await self._current(info)]
+    def current_companies(self, info: Info) -> list[CompanyRef]:
+        if self.seed is not None and self.seed.current is not None:
+            return self._companies(self.seed.current)
+        return later(self._brief_field(info, lambda c: self._companies(c.current), []))
 
     @strawberry.field
     async def past_companies(self, info: Info) -> list[CompanyRef]:

@@ -8,6 +8,8 @@ question. User values only ever travel as parameters; labels and types come from
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -16,12 +18,13 @@ from functools import cache, partial
 from typing import Any, TypeVar
 
 from neo4j import (
+    READ_ACCESS,
     AsyncDriver,
     AsyncGraphDatabase,
-    AsyncManagedTransaction,
     Driver,
     GraphDatabase,
     ManagedTransaction,
+    Query,
     unit_of_work,
 )
 from neo4j.exceptions import (
@@ -47,7 +50,7 @@ from graph.model import (
     as_utc,
     now_utc,
 )
-from graph.questions import A, Q, Question
+from graph.questions import A, Cypher, Q, Question
 from graph.questions.profile import PROFILE, ProfileQuery
 from graph.questions.readers import COMPANIES, READERS
 from graph.rows import batches, node_row, rel_row
@@ -64,6 +67,7 @@ from graph.schema import (
 from graph.settings import StoreKind
 
 T = TypeVar("T")
+READ_RETRY = 30.0  # seconds a read is retried on retryable errors (the driver's default)
 
 def _set_props(v: str, props: tuple[Prop, ...], *, observed: bool = False) -> str:
     """Provenance, then the row's properties. Date-times travel as ISO-8601 text and become
@@ -327,16 +331,30 @@ class Neo4jStore:
             self._async_driver = AsyncGraphDatabase.driver(
                 self.uri, auth=self._auth, connection_timeout=10, max_transaction_retry_time=30,
                 notifications_min_severity="OFF")
-
-        async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
-            result = await tx.run(cypher.text, cypher.params)
-            return [native(r.data()) async for r in result]
-
         with self._translated(question.name):
-            async with self._async_driver.session(database=self.database) as session:
-                records = await session.execute_read(
-                    unit_of_work(timeout=self.query_timeout)(work))
+            records = await self._read_async(self._async_driver, cypher)
         return question.from_records(prepared, records)
+
+    async def _read_async(self, driver: AsyncDriver, cypher: Cypher) -> list[dict[str, Any]]:
+        """One read as an auto-commit query, retried as a managed transaction would be.
+
+        A question is one statement: a managed transaction adds BEGIN and COMMIT to its RUN and
+        PULL, and on one worker serving look-ups that is a third of the client's CPU per
+        question (docs/benchmarks.md). Errors the driver calls retryable (a lost connection, a
+        transient server error) are retried with back-off for up to READ_RETRY seconds."""
+        delay, deadline = 0.05, time.monotonic() + READ_RETRY
+        while True:
+            try:
+                async with driver.session(database=self.database,
+                                          default_access_mode=READ_ACCESS) as session:
+                    result = await session.run(Query(cypher.text, timeout=self.query_timeout),
+                                               cypher.params)
+                    return [native(r) for r in await result.data()]
+            except (Neo4jError, DriverError) as exc:
+                if not exc.is_retryable() or time.monotonic() + delay > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     # --- writes -----------------------------------------------------------------------------
 

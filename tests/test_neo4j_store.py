@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from graph import neo4j_store
 from graph.errors import QueryTimeout, StoreError, StoreUnavailable
+from graph.questions import Cypher
+from graph.questions.entities import PEOPLE, PeopleQuery
 from graph.store import GraphStore
 
 
@@ -31,6 +35,78 @@ def test_a_question_past_the_time_limit_is_stopped(neo4j: GraphStore) -> None:
             )
     finally:
         store.query_timeout = before  # type: ignore[attr-defined]
+
+
+def test_an_async_read_past_the_time_limit_is_stopped(neo4j: GraphStore) -> None:
+    """The API's reads (auto-commit queries) run under the same server-side limit."""
+    store: Any = neo4j
+    before = store.query_timeout
+    store.query_timeout = 0.2
+    try:
+        with pytest.raises(QueryTimeout, match="0.2 s limit"):
+            asyncio.run(_slow_async_read(store))
+    finally:
+        store.query_timeout = before
+
+
+async def _slow_async_read(store: Any) -> None:
+    try:
+        await store.ask_async(_SlowQuestion(), None)
+    finally:
+        await store.aclose()
+
+
+class _SlowQuestion:
+    name = "slow question"
+
+    def prepare(self, query: None) -> None:
+        return query
+
+    def cypher(self, prepared: None) -> Cypher:
+        return Cypher("UNWIND range(1, 500000000) AS x RETURN sum(x) AS s", {})
+
+    def from_records(self, prepared: None, records: list[dict[str, Any]]) -> Any:
+        return records
+
+
+def test_an_async_read_is_retried_on_a_retryable_error(neo4j: GraphStore,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A transient failure (here: the first RUN answered with a retryable error) is retried;
+    a client error is not."""
+    from neo4j import AsyncSession
+    from neo4j.exceptions import ClientError, TransientError
+
+    store: Any = neo4j
+    store.upsert_nodes("Person", [{"id": "ann@a.com", "name": "Ann"}], source="test")
+    real_run = AsyncSession.run
+    calls: list[str] = []
+
+    async def flaky_run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append("busy" if not calls else "ok")
+        if calls == ["busy"]:
+            raise TransientError("the server was busy")
+        return await real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncSession, "run", flaky_run)
+    query = PeopleQuery(("ann@a.com",), brief=True)
+
+    async def ask() -> Any:
+        try:
+            return await store.ask_async(PEOPLE, query)
+        finally:
+            await store.aclose()
+
+    cards = asyncio.run(ask())
+    assert calls == ["busy", "ok"] and cards["ann@a.com"].name == "Ann"
+
+    async def refused(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append("refused")
+        raise ClientError("no")
+
+    monkeypatch.setattr(AsyncSession, "run", refused)
+    with pytest.raises(StoreError):
+        asyncio.run(ask())
+    assert calls[-1] == "refused" and calls.count("refused") == 1
 
 
 def test_a_failed_batch_stops_the_load_there(neo4j: GraphStore,

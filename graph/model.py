@@ -142,6 +142,7 @@ class ReaderMatch:
     companies: tuple[Employment, ...]  # current employers at as_of
     reads: tuple[ReadEvidence, ...]
     concerns: tuple[ConcernEvidence, ...]
+    email: str | None = None  # as shown: see shown_email
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,9 +202,17 @@ class StoreCounts:
 
 # --- shaping raw facts into answers (identical for both stores) ---------------------------------
 
+def shown_email(stored: str | None, person_id: str) -> str | None:
+    """A person's e-mail address as shown: the one stored on them (as typed), else their key
+    when it is an address (people are keyed by their normalised e-mail)."""
+    if stored is None and keys.looks_like_email(person_id):
+        return person_id
+    return stored
+
+
 def sort_match(m: ReaderMatch) -> ReaderMatch:
     return ReaderMatch(
-        person_id=m.person_id, name=m.name, via=tuple(sorted(set(m.via))),
+        person_id=m.person_id, name=m.name, email=m.email, via=tuple(sorted(set(m.via))),
         companies=tuple(sorted(m.companies, key=lambda e: e.company_id)),
         reads=tuple(sorted(m.reads, key=lambda r: (-r.last_at.timestamp(), r.content_id))),
         concerns=tuple(sorted(m.concerns, key=lambda c: (-c.at.timestamp(), c.concern_id))),

@@ -25,7 +25,8 @@ class ConnectionMatch:
 
 def connection_match(m: ReaderMatch, as_of: datetime | None) -> ConnectionMatch:
     return ConnectionMatch(
-        person=person(m.person_id, as_of, name=m.name, current=m.companies),
+        person=person(m.person_id, as_of, name=m.name, email=m.email, has_email=True,
+                      current=m.companies),
         via=[person(v, as_of) for v in m.via], reads=[read(r) for r in m.reads],
         concerns=[concern(c) for c in m.concerns])
 

@@ -40,6 +40,8 @@ class PersonSeed:
     name: str | None = None
     title: str | None = None
     has_title: bool = False
+    email: str | None = None
+    has_email: bool = False
     current: tuple[Employment, ...] | None = None
 
 
@@ -101,9 +103,10 @@ class Person:
         return later(self._brief_field(info, lambda c: c.name))
 
     @strawberry.field
-    async def email(self, info: Info) -> str | None:
-        card = await self._brief(info)
-        return card.email if card else None
+    def email(self, info: Info) -> str | None:
+        if self.seed is not None and self.seed.has_email:
+            return self.seed.email
+        return later(self._brief_field(info, lambda c: c.email))
 
     @strawberry.field(description="Their current job's title, else the title stored on them.")
     def title(self, info: Info) -> str | None:

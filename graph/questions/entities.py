@@ -42,6 +42,7 @@ from graph.model import (
     as_utc,
     build_profile,
     is_current,
+    shown_email,
 )
 from graph.questions import Cypher, Question, Record
 from graph.questions.contacts import (
@@ -146,12 +147,9 @@ def _card(person: dict[str, Any], jobs: list[Employment], connections: int,
           as_of: datetime, brief: bool = False) -> PersonCard:
     profile = build_profile(person, jobs, connections, [], concerns, as_of)
     key = person["id"]
-    email = person.get("email")
-    if email is None and keys_.looks_like_email(key):
-        email = key
     return PersonCard(
-        person_id=key, name=profile.name, email=email, title=_title(person.get("title"), jobs,
-                                                                    as_of),
+        person_id=key, name=profile.name, email=shown_email(person.get("email"), key),
+        title=_title(person.get("title"), jobs, as_of),
         properties=profile.properties, current=profile.current, past=profile.past,
         connections=connections, known_by=sort_contacts(known_by),
         open_concerns=profile.concerns, brief=brief)

@@ -31,6 +31,7 @@ from graph.model import (
     is_current,
     match_order,
     read_overlaps,
+    shown_email,
     sort_match,
 )
 from graph.questions import Cypher, Question, Record
@@ -79,7 +80,7 @@ CALL (page) {{
   UNWIND page AS r
   WITH r.p AS p, r.via AS via, r.reads AS reads, r.ks AS ks
   RETURN collect({{
-     person_id: p.id, name: p.name, via: via, reads: reads,
+     person_id: p.id, name: p.name, email: p.email, via: via, reads: reads,
      concerns: [k IN ks | {{concern_id: k.id, text: k.text, channel: k.channel, at: k.at,
                            topics: [(k)-[:ABOUT]->(t:Topic) | t.id]}}],
      companies: [(p)-[w:WORKS_AT]->(co:Company) WHERE {_CURRENT} |
@@ -137,7 +138,8 @@ def readers_from_records(q: ReaderQuery, records: Sequence[Record]) -> Page:
     record = _single(q, records)
     return Page(record["total"], tuple(
         sort_match(ReaderMatch(
-            person_id=r["person_id"], name=r["name"], via=tuple(r["via"]),
+            person_id=r["person_id"], name=r["name"],
+            email=shown_email(r["email"], r["person_id"]), via=tuple(r["via"]),
             companies=tuple(_employment(c) for c in r["companies"]),
             reads=tuple(ReadEvidence(d["content_id"], d["title"], d["kind"], d["first_at"],
                                      d["last_at"], d["count"]) for d in r["reads"]),
@@ -193,8 +195,10 @@ def matches(view: GraphView, q: ReaderQuery) -> list[ReaderMatch]:
         evidence = tuple(
             ConcernEvidence(k[1], a["text"], a.get("channel"), a["at"], view.topics(k))
             for k in set(concerns) for a in (view.attrs(k),))
-        found.append(ReaderMatch(person[1], view.attrs(person).get("name"), tuple(via),
-                                 view.current_jobs(person, q.as_of), tuple(reads), evidence))
+        attrs = view.attrs(person)
+        found.append(ReaderMatch(person[1], attrs.get("name"), tuple(via),
+                                 view.current_jobs(person, q.as_of), tuple(reads), evidence,
+                                 shown_email(attrs.get("email"), person[1])))
     return sorted(found, key=match_order)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from graph.errors import NodeNotFound
 from graph.model import QueryError
+from graph.questions.entities import PEOPLE, PeopleQuery
 from graph.store import GraphStore
 from tests.conformance.helpers import AS_OF, at, demo_query, load_demo, summary_of, tiny_world
 from tests.conftest import DEMO
@@ -92,6 +93,18 @@ def test_bad_arguments_are_refused(demo: GraphStore) -> None:
 def test_pages(demo: GraphStore) -> None:
     assert summary_of(demo.readers(demo_query(limit=1, offset=1))) == DEMO_READERS[1:2]
     assert demo.readers(demo_query(offset=3)) == []
+
+
+def test_readers_carry_the_email_their_card_shows(store: GraphStore) -> None:
+    """The e-mail as typed when one is stored on the person, else their key: the same as the
+    person's card says (the API shows it without a second look-up)."""
+    tiny_world(store)
+    (ann,) = store.readers(demo_query())
+    assert ann.email == "ann@a.com"  # nothing stored: the key
+    store.upsert_nodes("Person", [{"id": "ann@a.com", "email": "Ann@A.com"}], source="t")
+    (ann,) = store.readers(demo_query())
+    card = store.ask(PEOPLE, PeopleQuery(("ann@a.com",), as_of=AS_OF))["ann@a.com"]
+    assert ann.email == card.email == "Ann@A.com"
 
 
 @pytest.mark.parametrize(

@@ -291,9 +291,12 @@ def test_the_fetch_command_prints_one_line_per_feed(tmp_path: Path,
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert len(lines) == 4
-    assert lines[0].startswith("failed    ") and lines[0].endswith("HTTP 500 Internal Server Error")
-    assert lines[1].startswith("ok        ") and lines[1].endswith("HTTP 200: 2 entries, 2 new")
-    assert "redirect loop" in lines[2]
-    assert lines[3].startswith("3 feeds in ") and lines[3].endswith("1 ok, 2 failed; 2 new entries")
+    assert len(lines) == 4, result.output
+    assert lines[0].startswith("failed    ") and lines[0].endswith(
+        "HTTP 500 Internal Server Error"), result.output
+    assert lines[1].startswith("ok        ") and lines[1].endswith(
+        "HTTP 200: 2 entries, 2 new"), result.output
+    assert "redirect loop" in lines[2], result.output
+    assert lines[3].startswith("3 feeds in ") and lines[3].endswith(
+        "1 ok, 2 failed; 2 new entries"), result.output
     assert strict.exit_code == 1

@@ -19,11 +19,12 @@ from graph.questions.entities import (
     ConnectionsQuery,
     PeopleQuery,
 )
+from graph.questions.readers import COMPANIES, READERS
 from graph.questions.search import SEARCH, SearchQuery, candidate_pattern, fold, words
 from graph.questions.triggers import TRIGGERS, KnownContact, TriggerQuery
 from graph.questions.warm_paths import WARM_PATHS, PathStep, WarmPathQuery
 from graph.store import GraphStore
-from tests.conformance.helpers import AS_OF, at
+from tests.conformance.helpers import AS_OF, at, demo_query
 
 
 def knows(store: GraphStore, *pairs: tuple[str, str, float | None]) -> None:
@@ -487,6 +488,30 @@ def test_each_question_is_anchored_as_intended(neo4j_store: GraphStore, question
     if question in (PEOPLE, COMPANY_CARDS, CONNECTIONS):
         # One seek per key, never a range seek of every concern or trigger per key.
         assert not any(op == "NodeIndexSeekByRange" for op, _ in operators), operators
+
+
+@pytest.mark.parametrize("query", [demo_query(), demo_query(person="me@us.io"),
+                                   demo_query(content_kind="white_paper")],
+                         ids=["team", "person", "kind"])
+def test_readers_start_from_the_concerns_in_the_window(neo4j_store: GraphStore,
+                                                       query: Any) -> None:
+    """Question a starts from its selective side: the concerns about the topic inside the
+    window (the topic's key, or the Concern.at range), never from the team's KNOWS, the
+    people, or the reads."""
+    neo4j_store.delete_all()
+    card_world(neo4j_store)
+    for question in (READERS, COMPANIES):
+        cypher = question.cypher(question.prepare(query))
+        driver = neo4j_store._driver  # type: ignore[attr-defined]
+        with driver.session(database=neo4j_store.database) as session:  # type: ignore
+            plan = session.run("CYPHER replan=force EXPLAIN " + cypher.text, cypher.params
+                               ).consume().plan
+        operators = _operators(plan)
+        finders = [(op, details) for op, details in operators if "Seek" in op or "Scan" in op]
+        first, details = finders[0]
+        assert (first, ":Topic(id)" in details) == ("NodeUniqueIndexSeek", True) or (
+            first, "k:Concern(at)" in details) == ("NodeIndexSeekByRange", True), finders
+        assert not any(op in ("AllNodesScan", "NodeByLabelScan") for op, _ in operators)
 
 
 def test_search_candidates_never_lose_a_match(neo4j_store: GraphStore) -> None:

@@ -143,6 +143,7 @@ class ReaderMatch:
     reads: tuple[ReadEvidence, ...]
     concerns: tuple[ConcernEvidence, ...]
     email: str | None = None  # as shown: see shown_email
+    via_names: tuple[str | None, ...] = ()  # the names of `via`, in its order
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +212,11 @@ def shown_email(stored: str | None, person_id: str) -> str | None:
 
 
 def sort_match(m: ReaderMatch) -> ReaderMatch:
+    named = dict(zip(m.via, m.via_names, strict=True)) if m.via_names else {}
+    via = tuple(sorted(set(m.via)))
     return ReaderMatch(
-        person_id=m.person_id, name=m.name, email=m.email, via=tuple(sorted(set(m.via))),
+        person_id=m.person_id, name=m.name, email=m.email, via=via,
+        via_names=tuple(named[v] for v in via) if named else (),
         companies=tuple(sorted(m.companies, key=lambda e: e.company_id)),
         reads=tuple(sorted(m.reads, key=lambda r: (-r.last_at.timestamp(), r.content_id))),
         concerns=tuple(sorted(m.concerns, key=lambda c: (-c.at.timestamp(), c.concern_id))),

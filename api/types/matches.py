@@ -27,7 +27,9 @@ def connection_match(m: ReaderMatch, as_of: datetime | None) -> ConnectionMatch:
     return ConnectionMatch(
         person=person(m.person_id, as_of, name=m.name, email=m.email, has_email=True,
                       current=m.companies),
-        via=[person(v, as_of) for v in m.via], reads=[read(r) for r in m.reads],
+        via=[person(v, as_of, name=n) for v, n in zip(m.via, m.via_names, strict=True)]
+        if m.via_names else [person(v, as_of) for v in m.via],
+        reads=[read(r) for r in m.reads],
         concerns=[concern(c) for c in m.concerns])
 
 

@@ -61,14 +61,14 @@ WITH p, ks, collect(DISTINCT {content_id: c.id, title: c.title, kind: c.kind,
 """
 
 _VIA_PERSON = """MATCH (p)-[:KNOWS]-(s:Person {id: $person})
-WITH p, ks, reads, collect(DISTINCT s.id) AS via
+WITH p, ks, reads, collect(DISTINCT {id: s.id, name: s.name}) AS via
 """
 
 _VIA_TEAM = f"""WHERE NOT EXISTS {{
   MATCH (p)-[w:WORKS_AT]->(:Company {{own: true}}) WHERE {_CURRENT} }}
 MATCH (p)-[:KNOWS]-(s:Person)-[w:WORKS_AT]->(:Company {{own: true}})
 WHERE {_CURRENT}
-WITH p, ks, reads, collect(DISTINCT s.id) AS via
+WITH p, ks, reads, collect(DISTINCT {{id: s.id, name: s.name}}) AS via
 """
 
 _READERS_TAIL = f"""WITH p, via, reads, ks,
@@ -139,7 +139,8 @@ def readers_from_records(q: ReaderQuery, records: Sequence[Record]) -> Page:
     return Page(record["total"], tuple(
         sort_match(ReaderMatch(
             person_id=r["person_id"], name=r["name"],
-            email=shown_email(r["email"], r["person_id"]), via=tuple(r["via"]),
+            email=shown_email(r["email"], r["person_id"]),
+            via=tuple(v["id"] for v in r["via"]), via_names=tuple(v["name"] for v in r["via"]),
             companies=tuple(_employment(c) for c in r["companies"]),
             reads=tuple(ReadEvidence(d["content_id"], d["title"], d["kind"], d["first_at"],
                                      d["last_at"], d["count"]) for d in r["reads"]),
@@ -189,7 +190,8 @@ def matches(view: GraphView, q: ReaderQuery) -> list[ReaderMatch]:
                                           r["first_at"], r["last_at"], r.get("count", 1)))
         if not reads:
             continue
-        via = {s[1] for s, _ in view.both(person, "KNOWS") if s in seeds}
+        via = {s[1]: view.attrs(s).get("name") for s, _ in view.both(person, "KNOWS")
+               if s in seeds}
         if not via:
             continue
         evidence = tuple(
@@ -198,7 +200,8 @@ def matches(view: GraphView, q: ReaderQuery) -> list[ReaderMatch]:
         attrs = view.attrs(person)
         found.append(ReaderMatch(person[1], attrs.get("name"), tuple(via),
                                  view.current_jobs(person, q.as_of), tuple(reads), evidence,
-                                 shown_email(attrs.get("email"), person[1])))
+                                 shown_email(attrs.get("email"), person[1]),
+                                 tuple(via.values())))
     return sorted(found, key=match_order)
 
 

@@ -95,16 +95,23 @@ def test_pages(demo: GraphStore) -> None:
     assert demo.readers(demo_query(offset=3)) == []
 
 
-def test_readers_carry_the_email_their_card_shows(store: GraphStore) -> None:
-    """The e-mail as typed when one is stored on the person, else their key: the same as the
-    person's card says (the API shows it without a second look-up)."""
+def test_readers_carry_the_email_and_names_their_cards_show(store: GraphStore) -> None:
+    """The e-mail as typed when one is stored on the person, else their key, and the names of
+    who knows them (none stored: None), in the order of `via`: what their cards say (the API
+    shows them without a second look-up)."""
     tiny_world(store)
     (ann,) = store.readers(demo_query())
-    assert ann.email == "ann@a.com"  # nothing stored: the key
-    store.upsert_nodes("Person", [{"id": "ann@a.com", "email": "Ann@A.com"}], source="t")
+    assert (ann.email, ann.via, ann.via_names) == ("ann@a.com", ("me@us.io",), (None,))
+    store.upsert_nodes("Person", [{"id": "ann@a.com", "email": "Ann@A.com"},
+                                  {"id": "me@us.io", "name": "Me"},
+                                  {"id": "you@us.io", "name": "You"}], source="t")
+    store.upsert_relationships("WORKS_AT", [{"from": "you@us.io", "to": "us.io"}], source="t")
+    store.upsert_relationships("KNOWS", [{"from": "you@us.io", "to": "ann@a.com"}], source="t")
     (ann,) = store.readers(demo_query())
-    card = store.ask(PEOPLE, PeopleQuery(("ann@a.com",), as_of=AS_OF))["ann@a.com"]
-    assert ann.email == card.email == "Ann@A.com"
+    cards = store.ask(PEOPLE, PeopleQuery(("ann@a.com", "me@us.io", "you@us.io"), as_of=AS_OF))
+    assert ann.email == cards["ann@a.com"].email == "Ann@A.com"
+    assert ann.via == ("me@us.io", "you@us.io")
+    assert ann.via_names == tuple(cards[v].name for v in ann.via) == ("Me", "You")
 
 
 @pytest.mark.parametrize(

@@ -25,15 +25,17 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-## bench: the ingest and connectors benchmarks (memory store and local Neo4j); figures go to
-## docs/benchmarks.md. The connectors one compares its graph writes with the ingest run's.
+## bench: the ingest, connectors and API benchmarks (memory store and local Neo4j); figures go to
+## docs/benchmarks.md. The connectors one compares its graph writes with the ingest run's; the
+## API one serves the questions over HTTP and loads them with wrk (apt-get install wrk) if found.
 BENCH_NEO4J := NEO4J_LOCAL_PORT=17688 NEO4J_LOCAL_PASSWORD=relgraph-bench
 BENCH_ARGS := --uri bolt://127.0.0.1:17688 --password relgraph-bench --wipe \
 	--server-pidfile .neo4j/server-17688/neo4j.pid --write-docs
 bench: install
 	$(BENCH_NEO4J) scripts/neo4j-local start
 	$(BIN)/python bench/ingest.py all $(BENCH_ARGS) && \
-		$(BIN)/python bench/connectors.py all $(BENCH_ARGS); \
+		$(BIN)/python bench/connectors.py all $(BENCH_ARGS) && \
+		$(BIN)/python bench/api.py all $(BENCH_ARGS); \
 		status=$$?; $(BENCH_NEO4J) scripts/neo4j-local stop; exit $$status
 
 neo4j-start:

@@ -257,10 +257,15 @@ def test_list_newest_first(db: sqlite3.Connection) -> None:
 WALKTHROUGH = Path(__file__).resolve().parents[2] / "fixtures" / "curation" / "walkthrough"
 
 
-def relgraph(*args: str, data: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RELGRAPH_STORE": "memory", "RELGRAPH_DATA_DIR": str(data),
+def relgraph(*args: str, data: Path, check: bool = True,
+             store: str = "memory") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELGRAPH_STORE": store, "RELGRAPH_DATA_DIR": str(data),
            "COLUMNS": "200", "USER": "maya"}
     env.pop("RELGRAPH_ROUNDUP_TEMPLATES", None)
+    if store == "neo4j":  # the test server (tests/conftest.py), never the user's NEO4J_*
+        env.update({"NEO4J_URI": os.environ["RELGRAPH_TEST_NEO4J_URI"],
+                    "NEO4J_USER": os.environ.get("RELGRAPH_TEST_NEO4J_USER", "neo4j"),
+                    "NEO4J_PASSWORD": os.environ["RELGRAPH_TEST_NEO4J_PASSWORD"]})
     result = subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, text=True,
                             capture_output=True, timeout=120,
                             cwd=Path(__file__).resolve().parents[2])
@@ -269,55 +274,64 @@ def relgraph(*args: str, data: Path, check: bool = True) -> subprocess.Completed
     return result
 
 
-def test_the_readme_walkthrough(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["memory", "neo4j"])
+def test_the_readme_walkthrough(kind: str, tmp_path: Path, request: pytest.FixtureRequest
+                                ) -> None:
     """OPML in, an issue edited, previewed, scheduled, pulled back, published in every format;
-    its clicks loaded; the next build's audience signal changed."""
+    its clicks loaded; the next build's audience signal changed. On each store: the graph
+    (Content, topics, the audience signal, the clicks) is the configured store's."""
+    if kind == "neo4j":
+        request.getfixturevalue("neo4j_store").delete_all()  # skips, or fails under CI=true
     data = tmp_path / "data"
+
+    def run(*args: str, check: bool = True, at: Path = data) -> subprocess.CompletedProcess[str]:
+        return relgraph(*args, data=at, check=check, store=kind)
+
     with FeedServer.of_directory(WALKTHROUGH) as server:
         opml = tmp_path / "roundup.opml"
         opml.write_text((WALKTHROUGH / "roundup.opml").read_text().replace(
             "127.0.0.1:8765", f"127.0.0.1:{server.port}"))
-        relgraph("init", data=data)
-        relgraph("demo", data=data)
-        assert "3 added" in relgraph("roundup", "sources", "import", str(opml), data=data).stdout
-        assert "11 new entries" in relgraph("roundup", "fetch", data=data).stdout
-    made = relgraph("roundup", "build", "--date", "2026-11-06", data=data).stdout
+        run("init")
+        run("demo")
+        assert "3 added" in run("roundup", "sources", "import", str(opml)).stdout
+        assert "11 new entries" in run("roundup", "fetch").stdout
+    made = run("roundup", "build", "--date", "2026-11-06").stdout
     issue = "roundup-2026-11-06"
     assert f"draft {issue}" in made and "6 candidates, 6 picked" in made
     assert "audience +0.75: our contacts and customers, last 30 days: onboarding: 1" in made
-    relgraph("roundup", "edit", issue, "move", "renewal-playbook", "--to", "1", data=data)
-    relgraph("roundup", "edit", issue, "drop", "health-score-lies", "--by", "tom", data=data)
-    relgraph("roundup", "edit", issue, "verdict", "renewal-playbook", "Love it.", data=data)
-    relgraph("roundup", "edit", issue, "blurb", "pricing-page-teardown",
-             "Sam Ortiz scores twelve pricing pages.", data=data)
-    relgraph("roundup", "edit", issue, "intro", "Welcome to November.", data=data)
-    relgraph("roundup", "edit", issue, "pick", "health-score-lies", data=data)
-    relgraph("roundup", "edit", issue, "drop", "health-score-lies", data=data)
-    shown = relgraph("roundup", "show", issue, "--history", data=data).stdout
+    run("roundup", "edit", issue, "move", "renewal-playbook", "--to", "1")
+    run("roundup", "edit", issue, "drop", "health-score-lies", "--by", "tom")
+    run("roundup", "edit", issue, "verdict", "renewal-playbook", "Love it.")
+    run("roundup", "edit", issue, "blurb", "pricing-page-teardown",
+             "Sam Ortiz scores twelve pricing pages.")
+    run("roundup", "edit", issue, "intro", "Welcome to November.")
+    run("roundup", "edit", issue, "pick", "health-score-lies")
+    run("roundup", "edit", issue, "drop", "health-score-lies")
+    shown = run("roundup", "show", issue, "--history").stdout
     assert "1. A Renewal Playbook for Accounts You Barely Know" in shown
     assert "tom  drop http://127.0.0.1:8765/retention-desk/health-score-lies" in shown
     for fmt in ("md", "html", "text", "eml"):
         out = tmp_path / f"issue.{fmt}"
-        relgraph("roundup", "preview", issue, "--format", fmt, "-o", str(out), data=data)
+        run("roundup", "preview", issue, "--format", fmt, "-o", str(out))
         assert out.stat().st_size > 1000
-    md = relgraph("roundup", "preview", issue, "--format", "md", data=data).stdout
+    md = run("roundup", "preview", issue, "--format", "md").stdout
     assert md.startswith("# What's new in Customer Success – Friday, November 6th\n")
     assert "Sam Ortiz scores twelve pricing pages. **Read it.**" in md
-    relgraph("roundup", "schedule", issue, "--at", "2099-01-01T08:00:00Z", data=data)
-    assert "is a draft again" in relgraph("roundup", "unschedule", issue, data=data).stdout
-    published = relgraph("roundup", "publish", issue, data=data).stdout
+    run("roundup", "schedule", issue, "--at", "2099-01-01T08:00:00Z")
+    assert "is a draft again" in run("roundup", "unschedule", issue).stdout
+    published = run("roundup", "publish", issue).stdout
     assert f"published {issue}: 5 stories" in published
     assert (data / "roundup" / "site" / f"{issue}.html").exists()
-    frozen = relgraph("roundup", "edit", issue, "verdict", "1", "Meh.", data=data, check=False)
+    frozen = run("roundup", "edit", issue, "verdict", "1", "Meh.", check=False)
     assert frozen.returncode == 1
     assert frozen.stderr.strip().startswith(f"error: issue {issue} was published")
     assert len(frozen.stderr.strip().splitlines()) == 1
-    listed = relgraph("roundup", "list", "--format", "json", data=data).stdout
+    listed = run("roundup", "list", "--format", "json").stdout
     assert '"status": "published"' in listed
     # The click export of the issue, loaded like any other: the next build learns from it.
     shutil.copytree(data, tmp_path / "before")
-    before = relgraph("roundup", "build", "--date", "2026-11-13", data=tmp_path / "before").stdout
-    loaded = relgraph("load", "clicks", str(WALKTHROUGH / "clicks.csv"), data=data).stdout
+    before = run("roundup", "build", "--date", "2026-11-13", at=tmp_path / "before").stdout
+    loaded = run("load", "clicks", str(WALKTHROUGH / "clicks.csv")).stdout
     assert "READ 5" in loaded
-    after = relgraph("roundup", "build", "--date", "2026-11-13", data=data).stdout
+    after = run("roundup", "build", "--date", "2026-11-13").stdout
     assert "onboarding: 1 read" in before and "onboarding: 4 read" in after

@@ -467,13 +467,24 @@ class TimedStore:
         try:
             return bool(self._store.merge_nodes(label, keep, drop))
         finally:
-            t1 = time.perf_counter()
-            with self._lock:
-                self.merges += 1
-                if not self._merge_span:
-                    self._merge_span = [t0, t1]
-                self._merge_span[0] = min(self._merge_span[0], t0)
-                self._merge_span[1] = max(self._merge_span[1], t1)
+            self._folded(1, t0)
+
+    def fold_aliases(self, label: str, folds: Any) -> int:
+        folds = list(folds)
+        t0 = time.perf_counter()
+        try:
+            return int(self._store.fold_aliases(label, folds))
+        finally:
+            self._folded(len(folds), t0)
+
+    def _folded(self, count: int, t0: float) -> None:
+        t1 = time.perf_counter()
+        with self._lock:
+            self.merges += count
+            if not self._merge_span:
+                self._merge_span = [t0, t1]
+            self._merge_span[0] = min(self._merge_span[0], t0)
+            self._merge_span[1] = max(self._merge_span[1], t1)
 
     @property
     def merge_seconds(self) -> float:

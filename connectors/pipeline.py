@@ -58,7 +58,6 @@ from graph import keys
 from graph.eventlog import READ_CHANNELS, AppendResult, EventLog, LoggedEvent
 from graph.feed import FeedRecorder, Outbox
 from graph.schema import OBSERVED
-from graph.settings import StoreKind
 from graph.store import GraphStore
 
 # Interactions worth a node of their own: timelines and the live customer feed show these.
@@ -66,7 +65,6 @@ MEANINGFUL = frozenset({"sign_up", "setup_completed", "pricing_viewed", "data_ex
                         "purchase", "first_login", "trial_started", "subscription_cancelled"})
 EVENT_BATCH = 100_000
 PROGRESS_EVERY = 1_000  # rows between two progress callbacks (a progress bar per row is slow)
-_FOLD_THREADS = 4  # concurrent alias-only folds on a server store (2 already double the rate)
 _DONE_LIMIT = 1 << 19  # bare rows remembered as written (then forgotten: they are only a shortcut)
 _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME \
     | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -608,40 +606,11 @@ class _Run:
             self.store.upsert_nodes(label, [{"id": k} for k in sorted(set(pending.values()))],
                                     source=self.source)
             folds = sorted(pending.items())
-            self.summary.merged += self._fold(label, folds)
+            self.summary.merged += self.store.fold_aliases(label, folds)
             if label == "Person":
                 kept.update(keep for _, keep in folds)
                 self.read_people.update(keep for _, keep in folds)
         return kept
-
-    def _fold(self, label: str, folds: list[tuple[str, str]]) -> int:
-        """`merge_nodes` for each (folded, kept) pair; returns how many folded nodes existed.
-
-        A server store folds one pair per transaction, ~10 ms each: on a first load of a CRM
-        export that is most of the load. There, the kept nodes whose folds only record aliases
-        (no folded node exists, no chain through another fold) touch nothing but themselves, so
-        they are folded by a few threads at once, each kept node's folds in order; every other
-        fold runs first, one at a time in order, as the embedded store runs them all."""
-        if self.store.kind is not StoreKind.NEO4J or len(folds) < 2:
-            return sum(self.store.merge_nodes(label, keep, folded) for folded, keep in folds)
-        folded_keys = {folded for folded, _ in folds}
-        kept_keys = {keep for _, keep in folds}
-        existing = self.store.existing(label, folded_keys)
-        groups: dict[str, list[str]] = {}
-        for folded, keep in folds:
-            groups.setdefault(keep, []).append(folded)
-        alone = {keep for keep, folded in groups.items()
-                 if keep not in folded_keys
-                 and not any(f in existing or f in kept_keys for f in folded)}
-        merged = sum(self.store.merge_nodes(label, keep, folded) for folded, keep in folds
-                     if keep not in alone)
-
-        def fold_group(keep: str) -> int:
-            return sum(self.store.merge_nodes(label, keep, f) for f in groups[keep])
-
-        with ThreadPoolExecutor(_FOLD_THREADS, thread_name_prefix="relgraph-fold") as pool:
-            merged += sum(pool.map(fold_group, sorted(alone)))
-        return merged
 
     def _stitched_interactions(self) -> None:
         """Meaningful events an anonymous visitor did before this load learned who they are

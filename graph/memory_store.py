@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -413,28 +413,46 @@ class MemoryStore:
         ntype = node_type(label)
         keep, drop = ntype.normalise_key(keep), ntype.normalise_key(drop)
         with self._writing() as changes:
-            k, d = (label, keep), (label, drop)
-            kept = self._nodes.get(k)
-            if kept is None:
-                raise NodeNotFound(label, keep)
-            if keep == drop:
-                return False
-            folded = self._nodes.get(d)
-            for other, by_type in list(self._succ.get(d, {}).items()):
-                for rel, attrs in list(by_type.items()):
-                    self._move_edge((d, other), (k, other), rel, attrs, changes)
-            for other, by_type in list(self._pred.get(d, {}).items()):
-                for rel, attrs in list(by_type.items()):
-                    self._move_edge((other, d), (other, k), rel, attrs, changes)
-            merged = merged_props(kept, folded or {}, drop)
-            kept.clear()
-            kept.update(merged)
-            if folded is not None:
-                self._drop_node(d)
-                changes.gone_nodes.add(d)
-            self._index_node(k, kept)
-            changes.nodes[k] = kept
-            return folded is not None
+            return self._merge(label, keep, drop, changes)
+
+    FOLD_BATCH = 10_000  # folds per transaction in fold_aliases
+
+    def fold_aliases(self, label: str, folds: Sequence[tuple[str, str]]) -> int:
+        """Every fold of a batch in one transaction (one SQLite commit, not one per alias)."""
+        ntype = node_type(label)
+        pairs = [(ntype.normalise_key(keep), ntype.normalise_key(folded))
+                 for folded, keep in folds]
+        merged = 0
+        for start in range(0, len(pairs), self.FOLD_BATCH):
+            with self._writing() as changes:
+                for keep, drop in pairs[start:start + self.FOLD_BATCH]:
+                    merged += self._merge(label, keep, drop, changes)
+        return merged
+
+    def _merge(self, label: str, keep: str, drop: str, changes: Changes) -> bool:
+        """merge_nodes' work on normalised keys, inside a write batch."""
+        k, d = (label, keep), (label, drop)
+        kept = self._nodes.get(k)
+        if kept is None:
+            raise NodeNotFound(label, keep)
+        if keep == drop:
+            return False
+        folded = self._nodes.get(d)
+        for other, by_type in list(self._succ.get(d, {}).items()):
+            for rel, attrs in list(by_type.items()):
+                self._move_edge((d, other), (k, other), rel, attrs, changes)
+        for other, by_type in list(self._pred.get(d, {}).items()):
+            for rel, attrs in list(by_type.items()):
+                self._move_edge((other, d), (other, k), rel, attrs, changes)
+        merged = merged_props(kept, folded or {}, drop)
+        kept.clear()
+        kept.update(merged)
+        if folded is not None:
+            self._drop_node(d)
+            changes.gone_nodes.add(d)
+        self._index_node(k, kept)
+        changes.nodes[k] = kept
+        return folded is not None
 
     def _move_edge(self, old: tuple[Node, Node], new: tuple[Node, Node], rel: str,
                    attrs: dict[str, Any], changes: Changes) -> None:

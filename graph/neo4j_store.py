@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -500,6 +500,57 @@ class Neo4jStore:
             return drop in found
 
         return self._run(f"{label} {drop!r} into {keep!r}", work, write=True)
+
+    FOLD_BATCH = 2_000  # kept nodes per alias-recording transaction in fold_aliases
+
+    def fold_aliases(self, label: str, folds: Sequence[tuple[str, str]]) -> int:
+        """Folds in order; those that only record an alias in a batch statement.
+
+        A fold whose folded key has no node, into a kept node that is itself not folded and
+        takes no folded node, changes nothing but the kept node's `aliases` (merge_nodes would
+        move no relationship and unite no property). Such kept nodes get all their aliases in
+        one `UNWIND` per FOLD_BATCH of them; every other fold runs first, through merge_nodes,
+        in order. A folded key whose node appeared since it was checked is folded by
+        merge_nodes after its batch (the statement leaves it out)."""
+        ntype = node_type(label)
+        pairs = [(ntype.normalise_key(folded), ntype.normalise_key(keep))
+                 for folded, keep in folds]
+        folded_keys = {folded for folded, _ in pairs}
+        kept_keys = {keep for _, keep in pairs}
+        existing = self.existing(label, folded_keys)
+        groups: dict[str, list[str]] = {}
+        for folded, keep in pairs:
+            groups.setdefault(keep, []).append(folded)
+        simple = sorted(keep for keep, fs in groups.items()
+                        if keep not in folded_keys
+                        and not any(f in existing or f in kept_keys for f in fs))
+        alone = set(simple)
+        merged = sum(self.merge_nodes(label, keep, folded) for folded, keep in pairs
+                     if keep not in alone)
+        node = cypher_name(label)
+        cypher = f"""UNWIND $rows AS row
+OPTIONAL MATCH (k:{node} {{id: row.keep}})
+WITH row, k, [a IN row.aliases WHERE NOT EXISTS {{ MATCH (:{node} {{id: a}}) }}] AS free
+FOREACH (_ IN CASE WHEN k IS NULL THEN [] ELSE [1] END |
+  SET k.aliases = reduce(acc = coalesce(k.aliases, []), a IN free |
+                         CASE WHEN a IN acc THEN acc ELSE acc + a END))
+RETURN row.keep AS keep, k IS NULL AS missing,
+       [a IN row.aliases WHERE NOT a IN free] AS taken"""
+
+        def record(tx: ManagedTransaction, rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+            taken = []
+            for r in tx.run(cypher, rows=rows):
+                if r["missing"]:  # rolls the batch back, as merge_nodes refuses
+                    raise NodeNotFound(label, r["keep"])
+                taken += [(r["keep"], folded) for folded in r["taken"]]
+            return taken
+
+        for start in range(0, len(simple), self.FOLD_BATCH):
+            rows = [{"keep": keep, "aliases": groups[keep]}
+                    for keep in simple[start:start + self.FOLD_BATCH]]
+            taken = self._run(f"{label} aliases", partial(record, rows=rows), write=True)
+            merged += sum(self.merge_nodes(label, keep, folded) for keep, folded in taken)
+        return merged
 
     def aliases(self, label: str) -> dict[str, str]:
         cypher = (f"MATCH (n:{cypher_name(label)}) WHERE n.aliases IS NOT NULL "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -56,6 +56,12 @@ class GraphStore(Protocol):
     def merge_nodes(self, label: str, keep: str, drop: str) -> bool:
         """Fold node `drop` into `keep` (relationships moved, properties and provenance united,
         `drop` kept among keep's aliases). True if a `drop` node existed; `keep` must exist."""
+        ...
+
+    def fold_aliases(self, label: str, folds: Sequence[tuple[str, str]]) -> int:
+        """`merge_nodes(label, keep, folded)` for each (folded, keep) pair, in order, in batches
+        (a first CRM load learns an alias per contact: one transaction each would be most of
+        the load). Returns how many folded nodes existed. Each batch is atomic."""
         ...
 
     def aliases(self, label: str) -> dict[str, str]:

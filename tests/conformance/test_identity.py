@@ -132,6 +132,54 @@ def test_a_name_only_company_folds_into_its_domain(store: GraphStore) -> None:
     assert (job.company_id, job.name) == ("brightpath.io", "Brightpath Labs")
 
 
+def _fold_world(store: GraphStore) -> list[tuple[str, str]]:
+    """Three kinds of fold at once: alias-only (no folded node), a folded node with
+    relationships, and a chain (x into y, then y into ada); plus a fold into itself."""
+    _two_adas(store)
+    store.upsert_nodes("Person", [{"id": "x@acme.com", "name": "X"},
+                                  {"id": "y@acme.com", "title": "CTO"}], source="t3")
+    store.upsert_relationships("KNOWS", [{"from": "x@acme.com", "to": "me@us.io"}],
+                               source="t3")
+    return [("segment:ada-1", "ada@acme.com"), ("hubspot:7", "bob@acme.com"),
+            ("linkedin:https://www.linkedin.com/in/ada", "ada@acme.com"),
+            ("segment:bob-1", "bob@acme.com"), ("x@acme.com", "y@acme.com"),
+            ("y@acme.com", "ada@acme.com"), ("me@us.io", "me@us.io"),
+            ("hubspot:8", "me@us.io")]
+
+
+def _state(store: GraphStore) -> tuple[object, ...]:
+    people = {p: store.person_profile(p) for p in ("ada@acme.com", "bob@acme.com", "me@us.io")}
+    return (store.counts(), store.aliases("Person"),
+            {p: (sorted(c.properties.get("aliases", [])), c.connections, c.properties.get("title"),
+                 sorted(c.properties.get("sources", []))) for p, c in people.items()})
+
+
+def test_folding_aliases_in_batches_is_folding_them_one_by_one(
+        store: GraphStore, tmp_path) -> None:
+    from graph.memory_store import MemoryStore
+
+    folds = _fold_world(store)
+    assert store.fold_aliases("Person", folds) == 3  # linkedin:…, x@ and y@ existed
+    one_by_one = MemoryStore(tmp_path / "one-by-one.sqlite")
+    _fold_world(one_by_one)
+    assert sum(one_by_one.merge_nodes("Person", keep, folded) for folded, keep in folds) == 3
+    assert _state(store) == _state(one_by_one)
+    assert store.aliases("Person")["segment:ada-1"] == "ada@acme.com"
+    assert store.aliases("Person")["x@acme.com"] == "ada@acme.com"  # through the chain
+    again = [f for f in folds if f[1] != "y@acme.com"]  # y@ is folded now: not a kept node
+    assert store.fold_aliases("Person", again) == 0  # nothing left to fold
+    assert _state(store) == _state(one_by_one)
+
+
+def test_a_fold_into_a_missing_node_is_refused_and_its_batch_undone(store: GraphStore) -> None:
+    _two_adas(store)
+    before = store.aliases("Person")
+    with pytest.raises(NodeNotFound):
+        store.fold_aliases("Person", [("segment:bob-1", "bob@acme.com"),
+                                      ("segment:ghost", "ghost@acme.com")])
+    assert store.aliases("Person") == before
+
+
 def test_existing_keys(store: GraphStore) -> None:
     store.upsert_nodes("Content", [{"id": "https://x.org/a"}], source="t")
     assert store.existing("Content", ["https://x.org/a", "https://x.org/b"]) == {

@@ -290,7 +290,7 @@ def test_the_fetch_command_prints_one_line_per_feed(tmp_path: Path,
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # the report; stderr apart
     assert len(lines) == 4, result.output
     assert lines[0].startswith("failed    ") and lines[0].endswith(
         "HTTP 500 Internal Server Error"), result.output

@@ -4,7 +4,7 @@ import re
 
 import idna
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from graph import keys
@@ -313,3 +313,54 @@ def test_query_order_gives_one_key(host: str, orders: tuple[list[tuple[str, str]
     first, second = ("&".join(f"{k}={v}" for k, v in order) for order in orders)
     assert (keys.canonical_url(f"https://{host}/p?{first}")
             == keys.canonical_url(f"https://{host}/p?{second}&utm_campaign=x"))
+
+
+# --- the everyday-address shortcut agrees with email-validator ---------------------------------
+
+def _by_email_validator(address: str) -> tuple[str, str] | None:
+    """What normalise_email did for every address before the shortcut: email-validator."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        valid = validate_email(
+            address, check_deliverability=False, allow_smtputf8=True, allow_empty_local=False,
+            allow_quoted_local=False, allow_domain_literal=False, allow_display_name=False,
+            globally_deliverable=True, test_environment=False)
+    except EmailNotValidError:
+        return None
+    return valid.local_part.lower(), valid.domain
+
+
+_ODD = st.sampled_from(["a", "Z", "0", "9", ".", "..", "-", "--", "_", "+", "!", "#", "'", "é",
+                        "@", " ", "xn--", "x", "ab", "q"])
+_PIECES = st.lists(_ODD, min_size=1, max_size=8).map("".join)
+_LABELS = st.lists(st.sampled_from(["acme", "a", "b-c", "ab--cd", "-x", "x-", "9", "xn--bcher-kva",
+                                    "co", "uk", "COM", "io", "test", "local", "Example", "q1",
+                                    "a" * 63, "a" * 64, "c0m"]), min_size=1, max_size=4)
+
+
+@settings(max_examples=800)
+@given(local=_PIECES, labels=_LABELS)
+def test_the_everyday_address_shortcut_agrees_with_email_validator(local: str,
+                                                                   labels: list[str]) -> None:
+    address = f"{local}@{'.'.join(labels)}"
+    fast = keys._plain_email(address)
+    if fast is not None:  # whatever the shortcut takes, email-validator takes alike
+        assert _by_email_validator(address) == fast
+
+
+@pytest.mark.parametrize("address", [
+    "ada@acme.com", "Ada.Lovelace+crm@Mail.Example.co.uk", "a_b-c@x-y.io", "x@a1.io",
+    f"{'a' * 64}@acme.com", "bob@sub.domain.museum",
+])
+def test_the_shortcut_takes_everyday_addresses(address: str) -> None:
+    assert keys._plain_email(address) == _by_email_validator(address) is not None
+
+
+@pytest.mark.parametrize("address", [
+    "zoë@acme.com", "a@bücher.de", "a@xn--bcher-kva.de", "a@ab--cd.com", "a@host.test",
+    "a@x.localhost", f"{'a' * 65}@acme.com", "a..b@acme.com", ".a@acme.com", "a@acme.c0m",
+    "a!b@acme.com", "a@-acme.com", "a@acme", "a@acme.c",
+])
+def test_the_shortcut_leaves_the_rest_to_email_validator(address: str) -> None:
+    assert keys._plain_email(address) is None

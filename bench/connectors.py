@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from ingest import cold as forget_normalised_keys  # noqa: E402
 from ingest import machine, peak_rss_mib  # noqa: E402
 
 from connectors.pipeline import EVENT_BATCH, Loader, properties_json  # noqa: E402
@@ -338,16 +339,10 @@ def _ctx(name: str) -> ReadContext:
 
 
 def cold() -> None:
-    """Forget what the key normalisers remember, as a new `relgraph load` process starts: a
-    repeat must not find every e-mail and URL of the run before it already normalised."""
-    from graph import rows
-
-    for name in dir(keys):
-        clear = getattr(getattr(keys, name), "cache_clear", None)
-        if clear is not None and name != "_psl":  # the public suffix list is loaded once
-            clear()
-    for cached in getattr(rows, "_CACHED", {}).values():
-        cached.cache_clear()
+    """As a new `relgraph load` process starts: the key normalisers' caches emptied (bench/
+    ingest.py's `cold`, so a repeat does not find every e-mail and URL already normalised),
+    and the garbage of the run before collected."""
+    forget_normalised_keys()
     gc.collect()
 
 

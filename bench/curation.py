@@ -43,8 +43,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # ingest.py; never ahead of the packages
 
 import feedparser  # noqa: E402
+from ingest import machine as ingest_machine  # noqa: E402
 
 from curation.candidates import find  # noqa: E402
 from curation.db import connect  # noqa: E402
@@ -265,17 +267,10 @@ def parse_only(directory: Path) -> dict[str, float]:
 
 
 def machine() -> str:
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    import os
-    import platform
     from importlib.metadata import version
 
-    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+    m = ingest_machine()
+    return (f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, "
             f"fastfeedparser {version('fastfeedparser')}, feedparser {version('feedparser')}, "
             f"httpx {version('httpx')}, nh3 {version('nh3')}, datasketch {version('datasketch')}")
 

@@ -21,7 +21,6 @@ dates over the week. Figures are medians of --runs runs.
 from __future__ import annotations
 
 import argparse
-import platform
 import random
 import statistics
 import sys
@@ -34,6 +33,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # ingest.py; never ahead of the packages
+
+from ingest import machine as ingest_machine  # noqa: E402
 
 from connectors.pipeline import load_graph_file  # noqa: E402
 from curation import issues  # noqa: E402
@@ -122,19 +124,12 @@ def one_run(tmp: Path, store: MemoryStore, stories: list[Candidate]) -> dict[str
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import os
 
+    m = ingest_machine()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()} (load average "
-            f"{load:.1f} when it ran)")
+    return (f"{m['cpu']}, {m['cores']} CPUs, Python {m['python']} (load average {load:.1f} "
+            "when it ran)")
 
 
 def report(runs: list[dict[str, float]], sizes: dict[str, int]) -> str:

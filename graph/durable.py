@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -84,19 +85,72 @@ def decode(blob: bytes, kind: str, name: str) -> dict[str, Any]:
     return props
 
 
-@dataclass
 class Changes:
     """What one transaction writes: whole property maps of nodes and relationships, and what
-    is gone."""
+    is gone.
 
-    nodes: dict[Node, dict[str, Any]] = field(default_factory=dict)
-    rels: dict[RelKey, dict[str, Any]] = field(default_factory=dict)
-    gone_nodes: set[Node] = field(default_factory=set)
-    gone_rels: set[RelKey] = field(default_factory=set)
-    everything_gone: bool = False
+    Per node or relationship the batch's last operation wins: writing one takes it off the gone
+    list, marking one gone drops its pending write. A batch of folds can add a relationship
+    (moved onto a kept node) and move it on again, or keep a node and fold it into another;
+    what the file gets must be where the batch ended, not every step replayed, or a deleted
+    row is written back and the next process sees a ghost. So the maps are read-only outside:
+    change them through the methods below."""
+
+    __slots__ = ("_nodes", "_rels", "_gone_nodes", "_gone_rels", "everything_gone")
+
+    def __init__(self, nodes: Mapping[Node, dict[str, Any]] | None = None,
+                 rels: Mapping[RelKey, dict[str, Any]] | None = None) -> None:
+        self._nodes: dict[Node, dict[str, Any]] = dict(nodes or {})
+        self._rels: dict[RelKey, dict[str, Any]] = dict(rels or {})
+        self._gone_nodes: set[Node] = set()
+        self._gone_rels: set[RelKey] = set()
+        self.everything_gone = False
+
+    @property
+    def nodes(self) -> Mapping[Node, dict[str, Any]]:
+        return self._nodes
+
+    @property
+    def rels(self) -> Mapping[RelKey, dict[str, Any]]:
+        return self._rels
+
+    @property
+    def gone_nodes(self) -> AbstractSet[Node]:
+        return self._gone_nodes
+
+    @property
+    def gone_rels(self) -> AbstractSet[RelKey]:
+        return self._gone_rels
+
+    def put_node(self, node: Node, props: dict[str, Any]) -> None:
+        """The node is stored with these properties (the live map: later changes to it in the
+        same batch are written too)."""
+        self._nodes[node] = props
+        self._gone_nodes.discard(node)
+
+    def drop_node(self, node: Node) -> None:
+        """The node is gone (its relationships are dropped on their own, by `drop_rel`)."""
+        self._nodes.pop(node, None)
+        self._gone_nodes.add(node)
+
+    def put_rel(self, rel: RelKey, props: dict[str, Any]) -> None:
+        self._rels[rel] = props
+        self._gone_rels.discard(rel)
+
+    def drop_rel(self, rel: RelKey) -> None:
+        self._rels.pop(rel, None)
+        self._gone_rels.add(rel)
+
+    def drop_everything(self) -> None:
+        """Everything stored is gone, and so is whatever this batch wrote before."""
+        self._nodes.clear()
+        self._rels.clear()
+        self._gone_nodes.clear()
+        self._gone_rels.clear()
+        self.everything_gone = True
 
     def __bool__(self) -> bool:
-        return bool(self.nodes or self.rels or self.gone_nodes or self.gone_rels
+        return bool(self._nodes or self._rels or self._gone_nodes or self._gone_rels
                     or self.everything_gone)
 
 

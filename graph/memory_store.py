@@ -241,21 +241,29 @@ class MemoryStore:
         for alias in attrs.get("aliases") or ():
             self._state.aliases[node[0]][alias] = node[1]
 
-    def _drop_edge(self, k: RelKey) -> None:
+    def _drop_edge(self, k: RelKey, changes: Changes | None = None) -> None:
+        """Remove a relationship; `changes`: this process's write batch, which records it (None
+        when applying another process's commit)."""
         rel, u, v = k[0], (k[1], k[2]), (k[3], k[4])
         if rel in self._succ.get(u, {}).get(v, {}):
             self._g.remove_edge(u, v, key=rel)
             self._rel_counts[rel] -= 1
+        if changes is not None:
+            changes.drop_rel(k)
 
-    def _drop_node(self, node: Node) -> None:
+    def _drop_node(self, node: Node, changes: Changes | None = None) -> None:
+        """Remove a node and what relationships it still has (recorded in `changes` too, so
+        the file never keeps a relationship whose node is gone)."""
         if node not in self._nodes:
             return
         for other, by_type in list(self._succ[node].items()):
             for rel in list(by_type):
-                self._drop_edge((rel, *node, *other))
+                self._drop_edge((rel, *node, *other), changes)
         for other, by_type in list(self._pred[node].items()):
             for rel in list(by_type):
-                self._drop_edge((rel, *other, *node))
+                self._drop_edge((rel, *other, *node), changes)
+        if changes is not None:
+            changes.drop_node(node)
         self._g.remove_node(node)
         self._labels[node[0]].discard(node[1])
         if node[0] == "Company":
@@ -344,7 +352,7 @@ class MemoryStore:
             newer_wins(attrs, row.props, row.seen)
             if label == "Company":
                 self._state.index_flags(row.key, attrs)
-            changes.nodes[node] = attrs
+            changes.put_node(node, attrs)
 
     def upsert_relationships(
         self,
@@ -396,14 +404,14 @@ class MemoryStore:
                 attrs["sources"] = self._with_source(attrs["sources"], source)
                 attrs["loaded_at"] = loaded_at
             newer_wins(attrs, row.props, row.seen)
-            changes.rels[(rel, *u, *v)] = attrs
+            changes.put_rel((rel, *u, *v), attrs)
             written += 1
         return written
 
     def delete_all(self) -> None:
         with self._writing() as changes:
             self._use(_State())
-            changes.everything_gone = True
+            changes.drop_everything()
 
     # --- identity and observed jobs (rules in graph/merging.py) --------------------------
 
@@ -448,17 +456,14 @@ class MemoryStore:
         kept.clear()
         kept.update(merged)
         if folded is not None:
-            self._drop_node(d)
-            changes.gone_nodes.add(d)
+            self._drop_node(d, changes)
         self._index_node(k, kept)
-        changes.nodes[k] = kept
+        changes.put_node(k, kept)
         return folded is not None
 
     def _move_edge(self, old: tuple[Node, Node], new: tuple[Node, Node], rel: str,
                    attrs: dict[str, Any], changes: Changes) -> None:
-        self._g.remove_edge(*old, key=rel)
-        self._rel_counts[rel] -= 1
-        changes.gone_rels.add((rel, *old[0], *old[1]))
+        self._drop_edge((rel, *old[0], *old[1]), changes)
         u, v = new
         if u == v:  # a relationship between the two nodes being merged
             return
@@ -473,8 +478,7 @@ class MemoryStore:
             merged = merged_props(existing, attrs)
             existing.clear()
             existing.update(merged)
-        changes.rels[(rel, *u, *v)] = existing
-        changes.gone_rels.discard((rel, *u, *v))
+        changes.put_rel((rel, *u, *v), existing)
 
     def aliases(self, label: str) -> dict[str, str]:
         """Every folded key of `label` -> the key of the node it was folded into."""
@@ -528,7 +532,7 @@ class MemoryStore:
                     since, until = dates[company[1]]
                     if (w.get("since"), w.get("until")) != (since, until):
                         w["since"], w["until"] = since, until
-                        changes.rels[("WORKS_AT", *person, *company)] = w
+                        changes.put_rel(("WORKS_AT", *person, *company), w)
                         changed += 1
         return changed
 

@@ -8,6 +8,7 @@ import pytest
 
 from graph.errors import NodeNotFound
 from graph.store import GraphStore
+from tests.conformance.helpers import assert_reopens_the_same, reopened
 
 SEPT, OCT, NOV = "2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z"
 
@@ -44,6 +45,7 @@ def test_a_job_change_from_two_exports_in_either_order(store: GraphStore, order)
     assert store.person_profile("ada@mail.org").name == "Ada Lovelace"  # the newer name wins
     current, _ = _jobs(store, "2026-10-01T00:00:00Z")  # between the exports: still at Initech
     assert current == [("initech.com", "Analyst", None, at(NOV))]
+    assert_reopens_the_same(store)
 
 
 def test_an_older_observation_fills_gaps_but_never_overrides(store: GraphStore) -> None:
@@ -55,6 +57,7 @@ def test_an_older_observation_fills_gaps_but_never_overrides(store: GraphStore) 
     assert (props["name"], props["title"]) == ("Ada", "CTO")
     assert (props["first_seen"], props["last_seen"]) == (at(SEPT), at(NOV))
     assert props["sources"] == ["a", "b"]
+    assert_reopens_the_same(store)
 
 
 def _two_adas(store: GraphStore) -> None:
@@ -83,6 +86,7 @@ def test_merging_moves_every_relationship_and_keeps_both_ids(store: GraphStore) 
     assert store.people_at(["acme.com", "nowhere.com"]) == [
         ("acme.com", "ada@acme.com", "Ada Lovelace"), ("acme.com", li, "Ada Lovelace")]
     assert store.merge_nodes("Person", "ada@acme.com", li) is True
+    assert_reopens_the_same(store)
     counts = store.counts()
     assert counts.nodes["Person"] == 3
     # KNOWS: me–ada moved, li–ada (the two merged) dropped, bob–li folded into bob–ada
@@ -99,6 +103,7 @@ def test_merging_moves_every_relationship_and_keeps_both_ids(store: GraphStore) 
         store.person_profile(li)
     # the team sees her through the moved KNOWS
     assert store.team() == ["me@us.io"]
+    assert_reopens_the_same(store)
 
 
 def test_a_merge_survives_and_is_idempotent(store: GraphStore) -> None:
@@ -111,6 +116,7 @@ def test_a_merge_survives_and_is_idempotent(store: GraphStore) -> None:
     assert store.aliases("Person") == {li: "ada@acme.com"}
     with pytest.raises(NodeNotFound):
         store.merge_nodes("Person", "ghost@acme.com", li)
+    assert_reopens_the_same(store)
 
 
 def test_an_alias_can_be_recorded_before_its_node_exists(store: GraphStore) -> None:
@@ -118,6 +124,7 @@ def test_an_alias_can_be_recorded_before_its_node_exists(store: GraphStore) -> N
                        source="crm")
     assert store.merge_nodes("Company", "brightpath.io", "Brightpath Labs") is False
     assert store.aliases("Company") == {"brightpath-labs": "brightpath.io"}
+    assert_reopens_the_same(store)
 
 
 def test_a_name_only_company_folds_into_its_domain(store: GraphStore) -> None:
@@ -130,6 +137,7 @@ def test_a_name_only_company_folds_into_its_domain(store: GraphStore) -> None:
     assert sorted(store.companies()) == [("brightpath.io", "Brightpath Labs")]
     (job,) = store.person_profile("a@x.org").current
     assert (job.company_id, job.name) == ("brightpath.io", "Brightpath Labs")
+    assert_reopens_the_same(store)
 
 
 def _fold_world(store: GraphStore) -> list[tuple[str, str]]:
@@ -160,15 +168,18 @@ def test_folding_aliases_in_batches_is_folding_them_one_by_one(
 
     folds = _fold_world(store)
     assert store.fold_aliases("Person", folds) == 3  # linkedin:…, x@ and y@ existed
+    assert_reopens_the_same(store)
     one_by_one = MemoryStore(tmp_path / "one-by-one.sqlite")
     _fold_world(one_by_one)
     assert sum(one_by_one.merge_nodes("Person", keep, folded) for folded, keep in folds) == 3
     assert _state(store) == _state(one_by_one)
     assert store.aliases("Person")["segment:ada-1"] == "ada@acme.com"
+    assert_reopens_the_same(one_by_one)
     assert store.aliases("Person")["x@acme.com"] == "ada@acme.com"  # through the chain
     again = [f for f in folds if f[1] != "y@acme.com"]  # y@ is folded now: not a kept node
     assert store.fold_aliases("Person", again) == 0  # nothing left to fold
     assert _state(store) == _state(one_by_one)
+    assert_reopens_the_same(store)
 
 
 def test_a_fold_into_a_missing_node_is_refused_and_its_batch_undone(store: GraphStore) -> None:
@@ -178,9 +189,59 @@ def test_a_fold_into_a_missing_node_is_refused_and_its_batch_undone(store: Graph
         store.fold_aliases("Person", [("segment:bob-1", "bob@acme.com"),
                                       ("segment:ghost", "ghost@acme.com")])
     assert store.aliases("Person") == before
+    assert_reopens_the_same(store)
 
 
 def test_existing_keys(store: GraphStore) -> None:
     store.upsert_nodes("Content", [{"id": "https://x.org/a"}], source="t")
     assert store.existing("Content", ["https://x.org/a", "https://x.org/b"]) == {
         "https://x.org/a"}
+    assert_reopens_the_same(store)
+
+
+def _tracks(store: GraphStore) -> None:
+    """Segment's view of one user: an anonymous track (old-7), the user's own (u42)."""
+    store.upsert_nodes("Person", [{"id": "segment:old-7"}, {"id": "segment:u42"}],
+                       source="segment")
+    store.upsert_nodes("Event", [{"id": "m-1", "type": "page_viewed", "at": SEPT},
+                                 {"id": "m-2", "type": "login", "at": OCT}], source="segment")
+    store.upsert_relationships("PERFORMED", [{"from": "segment:old-7", "to": "m-1"},
+                                             {"from": "segment:u42", "to": "m-2"}],
+                               source="segment")
+
+
+def test_a_fold_chain_in_one_batch_leaves_no_ghost_in_the_file(store: GraphStore) -> None:
+    """`alias old-7 -> u42`, then `identify u42` with an e-mail: one batch folds old-7 into u42
+    and u42 into the e-mail. The relationship the first fold moved onto u42 and u42 itself
+    are gone by the end of the batch, and stay gone for the next process."""
+    _tracks(store)
+    store.upsert_nodes("Person", [{"id": "u42@acme.com", "name": "U"}], source="segment")
+    folded = store.fold_aliases("Person", [("segment:old-7", "segment:u42"),
+                                           ("segment:u42", "u42@acme.com")])
+    assert folded == 2
+    nodes, rels = assert_reopens_the_same(store)
+    with reopened(store) as again:
+        counts = again.counts()
+        assert (counts.nodes["Person"], counts.relationships) == (1, {"PERFORMED": 2})
+        assert again.aliases("Person") == {"segment:old-7": "u42@acme.com",
+                                           "segment:u42": "u42@acme.com"}
+    assert sorted(k for k in rels) == [
+        ("PERFORMED", "Person", "u42@acme.com", "Event", "m-1"),
+        ("PERFORMED", "Person", "u42@acme.com", "Event", "m-2")]
+    assert ("Person", "segment:u42") not in nodes
+
+
+def test_a_relationship_moved_twice_in_one_batch_is_stored_where_it_ends(
+        store: GraphStore) -> None:
+    """a's KNOWS with x moves to b when a folds into b, then to y when x folds into y: two
+    folds of unrelated nodes in one batch move one relationship twice."""
+    store.upsert_nodes("Person", [{"id": f"{p}@x.com"} for p in ("a", "b", "x", "y")],
+                       source="t")
+    store.upsert_relationships("KNOWS", [{"from": "a@x.com", "to": "x@x.com",
+                                          "strength": 0.7}], source="t")
+    assert store.fold_aliases("Person", [("a@x.com", "b@x.com"), ("x@x.com", "y@x.com")]) == 2
+    _, rels = assert_reopens_the_same(store)
+    assert list(rels) == [("KNOWS", "Person", "b@x.com", "Person", "y@x.com")]
+    assert rels[("KNOWS", "Person", "b@x.com", "Person", "y@x.com")]["strength"] == 0.7
+    with reopened(store) as again:
+        assert again.counts().relationships == {"KNOWS": 1}

@@ -16,6 +16,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+from graph.durable import Changes
 from graph.errors import SnapshotError
 from graph.memory_store import MemoryStore
 from graph.snapshot import MAGIC
@@ -187,3 +188,38 @@ def test_migrate_names_the_file_it_created_once(tmp_path: Path) -> None:
     store = MemoryStore(path)
     assert store.migrate() and path.exists()
     assert store.migrate() == [] and MemoryStore(path).migrate() == []
+
+
+def test_a_fold_chain_reaches_an_open_process_without_ghosts(tmp_path: Path) -> None:
+    """Another process applies the batch's commit as it ended: the node folded on and the
+    relationship moved on by a later fold of the same batch are gone there too."""
+    path = tmp_path / "graph.sqlite"
+    loader, server = MemoryStore(path), MemoryStore(path)
+    loader.upsert_nodes("Person", [{"id": "segment:old-7"}, {"id": "segment:u42"},
+                                   {"id": "u42@acme.com"}], source="segment")
+    loader.upsert_nodes("Event", [{"id": "m-1", "type": "login", "at": "2026-10-01T00:00:00Z"}],
+                        source="segment")
+    loader.upsert_relationships("PERFORMED", [{"from": "segment:old-7", "to": "m-1"}],
+                                source="segment")
+    assert server.counts().nodes["Person"] == 3  # the server is caught up before the folds
+    loader.fold_aliases("Person", [("segment:old-7", "segment:u42"),
+                                   ("segment:u42", "u42@acme.com")])
+    counts = server.counts()
+    assert (counts.nodes["Person"], counts.relationships) == (1, {"PERFORMED": 1})
+    assert server.existing("Person", ["segment:u42", "u42@acme.com"]) == {"u42@acme.com"}
+
+
+def test_a_batchs_last_operation_on_a_row_wins() -> None:
+    changes = Changes()
+    rel = ("KNOWS", "Person", "a", "Person", "b")
+    changes.put_node(("Person", "a"), {"name": "A"})
+    changes.put_rel(rel, {})
+    changes.drop_rel(rel)
+    changes.drop_node(("Person", "a"))
+    assert (dict(changes.nodes), dict(changes.rels)) == ({}, {})
+    assert (set(changes.gone_nodes), set(changes.gone_rels)) == ({("Person", "a")}, {rel})
+    changes.put_node(("Person", "a"), {"name": "A again"})
+    changes.put_rel(rel, {"strength": 0.5})
+    assert (set(changes.gone_nodes), set(changes.gone_rels)) == (set(), set())
+    changes.drop_everything()
+    assert not changes.nodes and not changes.rels and changes.everything_gone

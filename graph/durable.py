@@ -199,15 +199,19 @@ class Journal:
             self._db.close()
 
     def _version(self) -> int:
+        """SQLite's count of other connections' commits as this connection sees the file.
+
+        Read inside a transaction, after its first read (when the snapshot is taken): it then
+        names exactly the commits that transaction saw. Read after COMMIT it may already count
+        a commit another process made in between, unread, and that commit would be missed
+        until some later one. Our own commits never change it."""
         return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def changed_elsewhere(self) -> bool:
-        """Whether another connection committed since we last looked (cheap: a pragma)."""
+        """Whether another connection committed since what we last read (cheap: a pragma).
+        Only looks: `since`, `load` and `writing` record what they read."""
         with self._lock:
-            version = self._version()
-            changed = version != self._data_version
-            self._data_version = version
-            return changed
+            return self._version() != self._data_version
 
     def seq(self) -> int:
         with self._lock:
@@ -226,6 +230,7 @@ class Journal:
             db.execute("BEGIN")
             try:
                 seq = self._seq()
+                version = self._version()
                 for label, key, props in db.execute("SELECT label, key, props FROM nodes"):
                     add_node((label, key), decode(props, "node", label))
                 for t, sl, s, el, e, props in db.execute(
@@ -233,12 +238,14 @@ class Journal:
                     add_rel((t, sl, s, el, e), decode(props, "rel", t))
             finally:
                 db.execute("COMMIT")
-            self._data_version = self._version()
+            self._data_version = version
         return seq
 
-    def _since(self, seq: int) -> Catchup:
+    def _since(self, seq: int) -> tuple[Catchup, int]:
+        """Inside a transaction: what was committed after `seq`, and the data version it saw."""
         db = self._db
         catchup = Catchup(self._seq())
+        version = self._version()
         for _, kind, ident in db.execute("SELECT seq, kind, ident FROM gone WHERE seq > ? "
                                          "ORDER BY seq", (seq,)):
             if kind == "all":
@@ -252,15 +259,17 @@ class Journal:
         catchup.rels = [((t, sl, s, el, e), decode(props, "rel", t)) for t, sl, s, el, e, props in
                         db.execute('SELECT type, start_label, start, end_label, "end", props '
                                    "FROM rels WHERE seq > ?", (seq,))]
-        return catchup
+        return catchup, version
 
     def since(self, seq: int) -> Catchup:
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                return self._since(seq)
+                catchup, version = self._since(seq)
             finally:
                 self._db.execute("COMMIT")
+            self._data_version = version
+            return catchup
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -272,12 +281,13 @@ class Journal:
             db = self._db
             db.execute("BEGIN IMMEDIATE")  # the one writer: waits for another process's commit
             try:
-                yield self._since(seen)
+                catchup, version = self._since(seen)
+                yield catchup
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-            self._data_version = self._version()
+            self._data_version = version
 
     def write(self, changes: Changes) -> int:
         """Inside `writing`: store the changes under the next sequence number; returns it."""

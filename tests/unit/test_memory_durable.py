@@ -11,7 +11,9 @@ import stat
 import struct
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -223,3 +225,61 @@ def test_a_batchs_last_operation_on_a_row_wins() -> None:
     assert (set(changes.gone_nodes), set(changes.gone_rels)) == (set(), set())
     changes.drop_everything()
     assert not changes.nodes and not changes.rels and changes.everything_gone
+
+
+class _CommitsBehind:
+    """A SQLite connection after whose next COMMIT another writer commits at once: in the gap
+    between our COMMIT and whatever we do next (where the store once read data_version)."""
+
+    def __init__(self, db: sqlite3.Connection, between: Callable[[], object]) -> None:
+        self._db = db
+        self._between: Callable[[], object] | None = between
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        cursor = self._db.execute(sql, *args)
+        if sql == "COMMIT" and self._between is not None:
+            between, self._between = self._between, None
+            between()
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Any]) -> sqlite3.Cursor:
+        return self._db.executemany(sql, rows)
+
+    def executescript(self, sql: str) -> sqlite3.Cursor:
+        return self._db.executescript(sql)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _late(other: MemoryStore) -> Callable[[], object]:
+    return lambda: other.upsert_nodes("Person", [{"id": "late@x.com"}], source="other")
+
+
+def test_a_commit_right_after_our_write_is_not_missed(tmp_path: Path) -> None:
+    path = tmp_path / "graph.sqlite"
+    server, other = _people(path), MemoryStore(path)
+    server._journal._db = _CommitsBehind(server._journal._db, _late(other))  # type: ignore
+    server.upsert_nodes("Person", [{"id": "mine@x.com"}], source="server")
+    assert server.existing("Person", ["late@x.com", "mine@x.com"]) == {"late@x.com",
+                                                                      "mine@x.com"}
+
+
+def test_a_commit_right_after_opening_is_not_missed(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "graph.sqlite"
+    other = _people(path)
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: _CommitsBehind(connect(*a, **k),
+                                                                          _late(other)))
+    server = MemoryStore(path)  # the first COMMIT is the one that ends reading the graph
+    monkeypatch.undo()
+    assert server.existing("Person", ["late@x.com"]) == {"late@x.com"}
+
+
+def test_a_commit_right_after_catching_up_is_not_missed(tmp_path: Path) -> None:
+    path = tmp_path / "graph.sqlite"
+    server, other = MemoryStore(path), _people(path)
+    server._journal._db = _CommitsBehind(server._journal._db, _late(other))  # type: ignore
+    assert server.counts().nodes["Person"] == 3  # catches up on _people; then `late` commits
+    assert server.existing("Person", ["late@x.com"]) == {"late@x.com"}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateutil_parser
@@ -48,6 +48,59 @@ def zone(name: str | None) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
             f"unknown time zone {name!r}: use an IANA name like Europe/Paris") from None
+
+
+def parse_moment(value: object, tz: ZoneInfo | None = None) -> datetime:
+    """A moment a person typed (`--observed-at`, `--as-of`, `--since`, `--at`) or a manifest or
+    mapping wrote, as an aware UTC datetime. One rule everywhere:
+
+    - a date (`2024-11-30`, or a TOML date) means the start of that day in `tz`;
+    - a date-time without a zone (`2024-11-30T08:00`, `2024-11-30 08:00`, a naive TOML
+      date-time) is read in `tz`;
+    - a date-time with a zone (`Z`, `+01:00`) keeps it.
+
+    `tz` is the command's `--timezone` (UTC when it has none). Only ISO 8601 shapes: a typed
+    `03/04/2024` is ambiguous, so it is refused with the forms that work, never guessed.
+
+        >>> paris = ZoneInfo("Europe/Paris")
+        >>> parse_moment("2024-11-30", paris).isoformat()
+        '2024-11-29T23:00:00+00:00'
+        >>> parse_moment("2024-11-30 08:00", paris).isoformat()
+        '2024-11-30T07:00:00+00:00'
+        >>> parse_moment("2024-11-30T08:00:00Z", paris).isoformat()
+        '2024-11-30T08:00:00+00:00'
+        >>> parse_moment(date(2026, 12, 1)).isoformat()
+        '2026-12-01T00:00:00+00:00'
+    """
+    zone_ = tz or ZoneInfo("UTC")
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time())
+    elif isinstance(value, str):
+        moment = _iso(value.strip())
+    else:
+        raise ValueError(f"expected a date or a date-time, got {type(value).__name__} "
+                         f"{value!r}{_FORMS}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=zone_)
+    return moment.astimezone(UTC)
+
+
+_FORMS = ("; use a date (2024-11-30: the start of that day in --timezone, default UTC) or an "
+          "ISO date-time (2024-11-30T08:00:00Z, or without a zone: read in --timezone)")
+
+
+def _iso(text: str) -> datetime:
+    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", iso):
+            return datetime.combine(date.fromisoformat(iso), time())
+        if re.match(r"\d{4}-\d{2}-\d{2}[T ]\d", iso):
+            return datetime.fromisoformat(iso)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a real date or time ({exc}){_FORMS}") from None
+    raise ValueError(f"{text!r} is not a date or a date-time{_FORMS}")
 
 
 class TimeReader:

@@ -12,7 +12,11 @@ A manifest lists several loads, run in the order given (paths relative to the ma
     paths = ["telco.csv"]
     mapping = "telco-mapping.toml"
     timezone = "Europe/London"        # for times written without a zone
-    observed_at = "2026-11-01T00:00:00Z"
+    observed_at = 2026-11-01          # a date: the start of that day in `timezone`
+
+`observed_at` is read as `--observed-at` is (`connectors.dates.parse_moment`): a TOML date or
+`"2026-11-01"` is the start of that day in the load's `timezone` (default UTC), a date-time
+without a zone is read in it, one with a zone keeps it.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -29,11 +33,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from connectors.dates import TimeReader, zone
+from connectors.dates import TimeReader, parse_moment, zone
 from connectors.errors import ConnectorError
 from connectors.records import PersonRef
 from connectors.source import SOURCES, ReadContext
-from graph.rows import parse_datetime
 
 _KEYS = frozenset({"source", "paths", "owner", "observed_at", "timezone", "mapping"})
 
@@ -99,7 +102,11 @@ def read_manifest(path: Path) -> list[LoadSpec]:
             raise ManifestError(f"{where}: paths must be a list of file names")
         observed = entry.get("observed_at")
         try:
-            observed_at = parse_datetime(observed) if observed is not None else None
+            tz = zone(entry.get("timezone"))
+        except ValueError as exc:
+            raise ManifestError(f"{where}: timezone: {exc}") from None
+        try:
+            observed_at = parse_moment(observed, tz) if observed is not None else None
         except ValueError as exc:
             raise ManifestError(f"{where}: observed_at: {exc}") from None
         missing = [p for p in paths if not (here / p).is_file()]

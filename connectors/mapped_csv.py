@@ -11,7 +11,8 @@ names, matched ignoring case). Every key is optional except what identifies a ro
     accounts = "person"       # whose accounts: "company" (B2B) or "person" (B2C); default
                               #   "company" when a company or domain column is mapped
     date_format = "%m/%d/%Y"  # strptime format of every date column (default: recognised)
-    observed_at = 2024-06-30  # the moment the file describes (or columns.observed_at, or
+    observed_at = 2024-06-30  # the moment the file describes: a date is the start of that
+                              #   day in --timezone (or columns.observed_at, or
                               #   --observed-at, which wins over both)
     churned_values = ["Yes"]  # what counts as churned (default: yes, y, true, 1, churned)
     decimal = "."             # the decimal mark of number columns: "." (default) or ","
@@ -84,11 +85,13 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connectors.csvio import CsvFile
+from connectors.dates import parse_moment
 from connectors.errors import BadLine, ConnectorError
 from connectors.records import (
     CompanyRef,
@@ -186,21 +189,17 @@ def _column(key: str, value: object, default_format: str | None) -> Column:
     return Column(_text(key, value), default_format if field_name in DATE_FIELDS else None)
 
 
-def _moment(key: str, value: object) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime.combine(value, time(), UTC)
-    text = _text(key, value)
+def _moment(key: str, value: object, tz: ZoneInfo | None) -> datetime:
+    """The mapping's observed_at, read as `--observed-at` is (`parse_moment`)."""
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise MappingError(key, f"{text!r} is not an ISO date or date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parse_moment(value, tz)
+    except ValueError as exc:
+        raise MappingError(key, str(exc)) from None
 
 
-def validate_mapping(raw: Mapping[str, Any]) -> MappingSpec:
-    """A parsed `--mapping` TOML checked whole; `MappingError` naming the first bad key."""
+def validate_mapping(raw: Mapping[str, Any], tz: ZoneInfo | None = None) -> MappingSpec:
+    """A parsed `--mapping` TOML checked whole; `MappingError` naming the first bad key. `tz`
+    (--timezone) is the zone of an observed_at written as a date or without a zone."""
     if not isinstance(raw, Mapping):
         raise MappingError("(top)", "a mapping is a TOML table")
     for key in raw:
@@ -248,7 +247,7 @@ def validate_mapping(raw: Mapping[str, Any]) -> MappingSpec:
     if "observed_at" in raw:
         if "observed_at" in columns:
             raise MappingError("observed_at", "give observed_at or columns.observed_at, not both")
-        observed = _moment("observed_at", raw["observed_at"])
+        observed = _moment("observed_at", raw["observed_at"], tz)
     churned_values = None
     if "churned_values" in raw:
         values = raw["churned_values"]
@@ -462,7 +461,7 @@ class _Reader:
 
 def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
     """Rows of any CSV as the `--mapping` says; see the module docstring."""
-    spec = validate_mapping(ctx.need_mapping())
+    spec = validate_mapping(ctx.need_mapping(), ctx.clock.tz)
     if ctx.observed_at is not None:
         ctx.note(f"observed_at {ctx.observed_at.isoformat()}: from --observed-at")
     elif spec.observed_at is not None:

@@ -11,12 +11,13 @@ from dataclasses import asdict, is_dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 
 from connectors.csvio import csv_safe
-from graph.rows import parse_datetime
+from connectors.dates import parse_moment
 from graph.store import GraphStore, open_store
 
 out = Console()
@@ -32,7 +33,9 @@ class Format(StrEnum):
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="table, json or csv")]
-AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="ISO instant with zone; default now")]
+MOMENT_HELP = ("a date (2026-11-01: the start of that day, UTC) or an ISO date-time "
+               "(2026-11-01T09:00:00Z; without a zone: UTC)")
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=f"{MOMENT_HELP}; default now")]
 
 
 def parse_window(text: str) -> timedelta:
@@ -43,13 +46,17 @@ def parse_window(text: str) -> timedelta:
     return timedelta(**{{"h": "hours", "d": "days", "w": "weeks"}[unit]: amount})
 
 
-def parse_as_of(text: str | None) -> datetime | None:
+def parse_as_of(text: str | None, tz: ZoneInfo | None = None, *,
+                option: str = "--as-of") -> datetime | None:
+    """A moment typed on the command line (`--as-of`, `--observed-at`, `--since`, `--at`), by
+    the one rule of `connectors.dates.parse_moment`: a date is the start of that day in `tz`
+    (the command's --timezone; UTC when it has none)."""
     if text is None:
         return None
     try:
-        return parse_datetime(text)
+        return parse_moment(text, tz)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Ta
 from rich.text import Text
 
 from api.cli.common import err, opened_store, out, parse_as_of
+from connectors.dates import zone
 from connectors.manifest import LoadSpec, read_manifest
 from connectors.pipeline import Loader, LoadSummary
 from connectors.source import HELP, SOURCES, source
@@ -94,6 +96,16 @@ def load(
     run_specs(read_manifest(manifest), strict)
 
 
+def _observed(text: str | None, timezone: str | None) -> datetime | None:
+    """--observed-at read in --timezone (a date: the start of that day there). An unknown zone
+    is reported by the spec's own checks, with the other options, before anything loads."""
+    try:
+        tz = zone(timezone)
+    except ValueError:
+        tz = None
+    return parse_as_of(text, tz, option="--observed-at")
+
+
 def _command(name: str) -> None:
     def command(
         paths: Annotated[list[Path], typer.Argument(help="files to load", exists=True,
@@ -101,15 +113,16 @@ def _command(name: str) -> None:
         owner: Annotated[str | None, typer.Option(
             help="whose export this is (an e-mail): LinkedIn connections, a mailbox")] = None,
         observed_at: Annotated[str | None, typer.Option(
-            help="the moment a snapshot export describes (ISO with zone); default: from the "
-                 "file")] = None,
+            help="the moment a snapshot export describes: a date (2024-11-30: the start of that "
+                 "day in --timezone) or an ISO date-time; default: from the file")] = None,
         timezone: Annotated[str | None, typer.Option(
             help="IANA zone for times the file writes without one (default UTC)")] = None,
         mapping: Annotated[Path | None, typer.Option(
             help="TOML column mapping (the csv source)", exists=True, dir_okay=False)] = None,
         strict: Annotated[bool, typer.Option(help="exit 1 if any row is rejected")] = False,
     ) -> None:
-        spec = LoadSpec(name, list(paths), owner, parse_as_of(observed_at), timezone, mapping)
+        spec = LoadSpec(name, list(paths), owner, _observed(observed_at, timezone), timezone,
+                        mapping)
         run_specs([spec], strict)
 
     command.__doc__ = HELP[name]

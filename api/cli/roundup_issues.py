@@ -18,7 +18,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from api.cli.common import Format, FormatOpt, opened_store, out, plain, write_csv
+from api.cli.common import (
+    MOMENT_HELP,
+    Format,
+    FormatOpt,
+    opened_store,
+    out,
+    parse_as_of,
+    plain,
+    write_csv,
+)
 from api.cli.roundup import app, curation_db
 from connectors.tagging import Taxonomy, default_taxonomy, load_taxonomy
 from curation import issues
@@ -29,7 +38,6 @@ from curation.model import SourceKind
 from curation.render import MAIL, SITE, load_masthead, templates_dir
 from curation.render import Format as RenderFormat
 from curation.render import preview as render
-from graph.rows import parse_datetime
 from graph.settings import get_settings
 
 edit_app = typer.Typer(
@@ -49,10 +57,9 @@ TemplatesOpt = Annotated[Path | None, typer.Option(
 
 
 def _moment(text: str, option: str) -> datetime:
-    try:
-        return parse_datetime(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from None
+    moment = parse_as_of(text, option=option)
+    assert moment is not None
+    return moment
 
 
 def _taxonomy() -> Taxonomy:
@@ -96,7 +103,7 @@ def build(
     on: Annotated[str | None, typer.Option(
         "--date", help="the issue's date, YYYY-MM-DD (default today)")] = None,
     since: Annotated[str | None, typer.Option(
-        help="start of the window, ISO with zone (default: end of the last published issue's "
+        help=f"start of the window: {MOMENT_HELP} (default: end of the last published issue's "
              "window, or 7 days before the date)")] = None,
     by: ByOpt = None,
     templates: TemplatesOpt = None,
@@ -272,7 +279,7 @@ def preview(
 @app.command("schedule")
 def schedule(
     issue_ref: IssueArg,
-    at: Annotated[str, typer.Option("--at", help="when it goes out, ISO with zone")],
+    at: Annotated[str, typer.Option("--at", help=f"when it goes out: {MOMENT_HELP}")],
     by: ByOpt = None,
 ) -> None:
     """Schedule a draft, or re-schedule; `publish --due` publishes what is due."""

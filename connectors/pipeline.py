@@ -38,6 +38,7 @@ from typing import IO, Any
 import orjson
 
 from connectors.errors import BadLine
+from connectors.folds import final, fold
 from connectors.merges import MergeBook, propose_people
 from connectors.records import (
     CompanyRef,
@@ -325,6 +326,7 @@ class _Run:
         self.events: list[LoggedEvent] = []
         self.topics_written: set[str] = set()
         self.read_people: set[str] = set()
+        self.read_lines: dict[str, _Where] = {}  # person -> the line of their first event
         self.login_people: set[str] = set()
         self.observed_people: set[str] = set()
         self.companies: set[str] = set()
@@ -389,6 +391,9 @@ class _Run:
         if isinstance(item.ref, CompanyRef):
             if item.ref.domain and "domain" not in row and keys.is_domain_key(key):
                 row["domain"] = key
+            if item.ref.domain and item.ref.name:
+                self.resolver.claim_website(item.ref, f"{where.path.name}:{where.line}",
+                                            item.observed_at)
             if item.ref.name and item.ref.name.strip():
                 row.setdefault("name", item.ref.name.strip())
         if isinstance(item.ref, PersonRef) and item.ref.name and item.ref.name.strip():
@@ -408,6 +413,8 @@ class _Run:
         start_label, start = self.resolve(item.start, where)
         end_label, end = self.resolve(item.end, where)
         row = {**item.props, "from": start, "to": end}
+        if item.type == "WORKS_AT" and isinstance(item.end, CompanyRef):
+            self.resolver.claim_email(item.end, start, item.observed_at)
         if item.observed_at is not None:
             row[OBSERVED] = item.observed_at
             if item.type == "WORKS_AT":
@@ -451,7 +458,11 @@ class _Run:
             self._append_behind()
         if person is None:
             return
+        self.read_lines.setdefault(person, where)
         if item.type in READ_CHANNELS and url is not None:
+            # A reader is a person even before (or without) an identify naming them: the
+            # READ needs its node, and a later identify folds it into theirs.
+            self.add_node("Person", {"id": person}, where)
             self.read_people.add(person)
         if item.type == "login":
             self.login_people.add(person)
@@ -585,6 +596,7 @@ class _Run:
     def finish(self) -> None:
         self.flush_events()
         self.flush_rels()
+        proposals = self.resolver.decide_companies().proposals
         merged_people = self._apply_aliases()
         self._stitched_interactions()
         self._reads()
@@ -592,30 +604,37 @@ class _Run:
         self.flush_rels()
         self.store.reconcile_jobs(self.observed_people | merged_people)
         self.summary.proposed = propose_people(self.store, self.loader.merges, self.companies)
+        for p in proposals:
+            self.summary.proposed += self.loader.merges.propose("Company", p.keep, p.drop,
+                                                                p.score, p.evidence)
         self.store.checkpoint()
         self.loader.outbox.append(self.feed.items())
 
     def _apply_aliases(self) -> set[str]:
-        """Fold the nodes of the aliases this load learned into their kept nodes."""
+        """Fold the nodes of the aliases this load learned into their kept nodes, with the
+        accounts and first logins keyed by them (connectors/folds.py)."""
         self._done.clear()  # folded nodes are gone: what was written is no longer a shortcut
         kept: set[str] = set()
         for label, pending in (("Person", self.resolver.pending_people),
                                ("Company", self.resolver.pending_companies)):
             if not pending:
                 continue
-            self.store.upsert_nodes(label, [{"id": k} for k in sorted(set(pending.values()))],
-                                    source=self.source)
-            folds = sorted(pending.items())
-            self.summary.merged += self.store.fold_aliases(label, folds)
+            folds = final(pending)
+            self.summary.merged += fold(self.store, label, folds, source=self.source)
             if label == "Person":
-                kept.update(keep for _, keep in folds)
-                self.read_people.update(keep for _, keep in folds)
+                kept.update(folds.values())
+                self.read_people.update(folds.values())
+                self.login_people.update(folds.values())
         return kept
+
+    def identities(self) -> dict[str, str]:
+        """Every person key or anonymous id the log may hold -> the person it is now."""
+        return self.resolver.people_now()
 
     def _stitched_interactions(self) -> None:
         """Meaningful events an anonymous visitor did before this load learned who they are
         (earlier in this load or in an earlier one): credited to the person now."""
-        stitched = {a: k for a, k in self.resolver.pending_people.items()
+        stitched = {a: k for a, k in final(self.resolver.pending_people).items()
                     if a.startswith("segment:")}
         where = _Where(self.summary.paths[0], 0)
         for event in self.loader.events.unclaimed(stitched, MEANINGFUL):
@@ -624,27 +643,34 @@ class _Run:
                              json.loads(event.properties), event.account, where)
 
     def _reads(self) -> None:
-        """READ relationships from the event log, for the people and pages this load touched."""
+        """READ relationships from the event log, for the people and pages this load touched.
+        Every event counts for whoever its person or visitor is *now* (an identify later in the
+        file, or in a later file, credits earlier page views)."""
         if not self.read_people and not self.contents:
             return
-        anonymous = {a: k for a, k in self.resolver.person_aliases.items()
-                     if a.startswith("segment:")}
+        identities = self.identities()
+        people = {identities.get(p, p) for p in self.read_people}
+        lines = {identities.get(p, p): w for p, w in self.read_lines.items()}
         # Only pages the graph has a Content node for can be READ: asked first (a few thousand
         # URLs), so the log hands back only their spans.
         known = self.store.existing("Content", self.loader.events.read_urls())
-        spans = self.loader.events.read_spans(self.read_people, self.contents, anonymous,
-                                              among=known)
-        where = _Where(self.summary.paths[0], 0)
+        spans = self.loader.events.read_spans(people, self.contents, identities, among=known)
+        first = _Where(self.summary.paths[0], 0)
         for span in spans:
             self.add_rel("READ", "Person", "Content", {
                 "from": span.person, "to": span.url, "first_at": span.first_at,
                 "last_at": span.last_at, "count": span.count,
-                "channel": ",".join(span.channels)}, where)
+                "channel": ",".join(span.channels)}, lines.get(span.person, first))
 
     def _first_logins(self) -> None:
-        where = _Where(self.summary.paths[0], 0)
-        for person, at in sorted(self.loader.events.first_of("login", self.login_people).items()):
+        identities = self.identities()
+        people = {identities.get(p, p) for p in self.login_people}
+        lines = {identities.get(p, p): w for p, w in self.read_lines.items()}
+        first = _Where(self.summary.paths[0], 0)
+        for person, at in sorted(self.loader.events.first_of("login", people,
+                                                             identities).items()):
             event_id = f"first_login:{person}"
+            where = lines.get(person, first)
             self.add_node("Person", {"id": person}, where)
             self.add_node("Event", {"id": event_id, "type": "first_login", "at": at}, where)
             self.add_rel("PERFORMED", "Person", "Event", {"from": person, "to": event_id},

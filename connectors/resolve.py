@@ -9,11 +9,11 @@ is never merged here: it becomes a proposed merge (`connectors/merges.py`) a per
 
 Companies: keyed by registrable domain. A company first seen by name only gets a name key
 (`graph.keys.company_name_key`: the name without legal suffixes, punctuation, accents and case;
-"Brightpath Labs, Inc." and "BRIGHTPATH LABS" are both `brightpath-labs`). As soon as any row
-pairs that name with a domain (a website column, a work e-mail beside a company name), the name
-key becomes an alias of the domain, and a node under the name key is folded into the domain's,
-whatever the load order. A name paired with two different domains keeps the first and the load
-notes the conflict.
+"Brightpath Labs, Inc." and "BRIGHTPATH LABS" are both `brightpath-labs`). Rows that pair a name
+with a domain (a website column; the work e-mail of a person said to work there) are claims,
+weighed over the whole load at its end (`connectors/companies.py`): a name that clearly is one
+domain is folded into it, a tie becomes a proposed company merge, a stale row (a mover's new
+e-mail beside the old company name) changes nothing and is noted.
 
 Aliases live in the graph (`aliases` on the kept node), so they hold for both stores and survive
 re-loads: the resolver reads them when a load starts.
@@ -22,7 +22,9 @@ re-loads: the resolver reads them when a load starts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from connectors.companies import CompanyEvidence, Decision
 from connectors.records import CompanyRef, CustomerRef, KeyRef, PersonRef, Ref
 from graph import keys
 from graph.keys import company_name_key, is_domain_key
@@ -51,11 +53,14 @@ class Resolver:
     domain_of: dict[str, str] = field(default_factory=dict)  # name key -> domain key
     pending_people: dict[str, str] = field(default_factory=dict)  # folded -> kept
     pending_companies: dict[str, str] = field(default_factory=dict)
+    evidence: CompanyEvidence = field(default_factory=CompanyEvidence)
+    held: dict[str, str] = field(default_factory=dict)  # domain -> name key of its stored name
     notes: list[str] = field(default_factory=list)
     # (domain, name) as a file wrote them -> (registrable domain, name key): a pure function of
     # the text, asked for on every row that names a company (registrable_domain is not cached).
     _company_texts: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = field(
         default_factory=dict, repr=False)
+    _work_domains: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_store(cls, store: GraphStore) -> Resolver:
@@ -64,9 +69,11 @@ class Resolver:
         for key, name in store.companies():
             if is_domain_key(key) and name:
                 try:
-                    resolver.domain_of.setdefault(company_name_key(name), key)
+                    name_key = company_name_key(name)
                 except ValueError:
                     continue
+                resolver.domain_of.setdefault(name_key, key)
+                resolver.held[key] = name_key
         for alias, key in resolver.company_aliases.items():
             if not is_domain_key(alias) and is_domain_key(key):
                 resolver.domain_of[alias] = key
@@ -113,6 +120,11 @@ class Resolver:
             seen.add(key)
         return key
 
+    def people_now(self) -> dict[str, str]:
+        """Every key folded into a person (the store's and this load's) -> that person's key
+        now: what an event logged under an old key or a visitor id stands for."""
+        return {alias: self._person_alias(alias) for alias in self.person_aliases}
+
     def _learn_person(self, weak: str, strong: str) -> None:
         known = self._person_alias(weak)
         if known == strong:
@@ -137,6 +149,16 @@ class Resolver:
     # --- companies ----------------------------------------------------------------------------
 
     def company(self, ref: CompanyRef) -> str:
+        domain, name_key = self.company_text(ref)
+        if domain is not None:
+            return self.company_aliases.get(domain, domain)
+        if name_key:
+            key = self.domain_of.get(name_key, name_key)
+            return self.company_aliases.get(key, key)
+        raise BadRef("company", "no company domain and no company name")
+
+    def company_text(self, ref: CompanyRef) -> tuple[str | None, str | None]:
+        """(registrable domain, name key) of what the file wrote (either may be None)."""
         text = (ref.domain, ref.name)
         found = self._company_texts.get(text)
         if found is None:
@@ -144,15 +166,7 @@ class Resolver:
             if len(self._company_texts) >= _TEXT_CACHE:
                 self._company_texts.clear()
             self._company_texts[text] = found
-        domain, name_key = found
-        if domain is not None:
-            if name_key:
-                self._learn_company(name_key, domain)
-            return self.company_aliases.get(domain, domain)
-        if name_key:
-            key = self.domain_of.get(name_key, name_key)
-            return self.company_aliases.get(key, key)
-        raise BadRef("company", "no company domain and no company name")
+        return found
 
     @staticmethod
     def _company_keys(ref: CompanyRef) -> tuple[str | None, str | None]:
@@ -172,17 +186,46 @@ class Resolver:
             name_key = None
         return domain, name_key
 
-    def _learn_company(self, name_key: str, domain: str) -> None:
-        known = self.domain_of.get(name_key)
-        if known == domain:
+    def claim_website(self, ref: CompanyRef, witness: str, at: datetime | None) -> None:
+        """Evidence from a row naming a company with its domain or website beside its name."""
+        domain, name_key = self.company_text(ref)
+        if domain is not None and name_key and name_key != domain:
+            self.evidence.website(name_key, domain, witness, at)
+
+    def claim_email(self, ref: CompanyRef, person: str, at: datetime | None) -> None:
+        """Evidence from a person said to work at a company named without a domain, whose key
+        is a work e-mail: its domain may be the company's."""
+        if "@" not in person:
             return
-        if known is not None:
-            self.note(f"the name {name_key!r} is paired with {known} and with {domain}; "
-                      f"kept {known}")
+        domain, name_key = self.company_text(ref)
+        if domain is not None or not name_key:
             return
-        self.domain_of[name_key] = domain
-        self.company_aliases[name_key] = domain
-        self.pending_companies[name_key] = domain
+        work = self._work_domain(person)
+        if work is not None:
+            self.evidence.email(name_key, work, person, at)
+
+    def _work_domain(self, email: str) -> str | None:
+        host = email.rpartition("@")[2]
+        found = self._work_domains.get(host, "")
+        if found == "":
+            found = keys.registrable_domain(host)
+            if len(self._work_domains) >= _TEXT_CACHE:
+                self._work_domains.clear()
+            self._work_domains[host] = found
+        return found
+
+    def decide_companies(self) -> Decision:
+        """Weigh this load's company claims (connectors/companies.py); the folds become
+        pending, later rows naming those names land on the domain."""
+        decision = self.evidence.decide(known=self.domain_of, held=self.held)
+        for name_key, domain in decision.folds.items():
+            domain = self.company_aliases.get(domain, domain)
+            self.domain_of[name_key] = domain
+            self.company_aliases[name_key] = domain
+            self.pending_companies[name_key] = domain
+        for text in decision.notes:
+            self.note(text)
+        return decision
 
     # --- anything -----------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -85,6 +85,11 @@ class ReadSpan:
     count: int
     channels: tuple[str, ...]
 
+
+# Whom an event is by now: its person as folded since, else its person, else its visitor's.
+_WHO = "coalesce(ip.person, e.person, ia.person)"
+_IDENTITY_JOINS = """LEFT JOIN identities ip ON ip.alias = e.person
+                    LEFT JOIN identities ia ON e.person IS NULL AND ia.alias = e.anonymous_id"""
 
 # Event types that are reads, and the READ channel each one means.
 READ_CHANNELS = {"page_viewed": "web", "pricing_viewed": "web", "newsletter_click": "newsletter"}
@@ -181,25 +186,23 @@ class EventLog:
             return {r[0] for r in rows.fetchall()}
 
     def read_spans(self, persons: Iterable[str] = (), urls: Iterable[str] = (),
-                   anonymous: dict[str, str] | None = None, *,
+                   identities: Mapping[str, str] | None = None, *,
                    among: Iterable[str] | None = None) -> list[ReadSpan]:
         """Every (person, URL) read span that involves one of these people or one of these
-        URLs, counting stitched anonymous visits (`anonymous` maps an anonymous id to its
-        person; visits of an anonymous id nobody claimed are not anyone's reads). With
-        `among`, only spans of those URLs (the pages the graph knows)."""
+        URLs. `identities` maps a key an event may have been logged under (a person key folded
+        since, an anonymous visitor id) to the person it is now: each event counts for
+        `identities[person]`, else its person, else `identities[anonymous_id]` (visits of an
+        anonymous id nobody claimed are not anyone's reads). With `among`, only spans of those
+        URLs (the pages the graph knows)."""
         people, pages = sorted(set(persons)), sorted(set(urls))
         if not people and not pages:
             return []
         only = None if among is None else sorted(set(among))
         if only == []:
             return []
-        aliases = pa.table({"anonymous_id": list((anonymous or {}).keys()),
-                            "person": list((anonymous or {}).values())},
-                           schema=pa.schema([("anonymous_id", pa.string()),
-                                             ("person", pa.string())]))
         channels = pa.table({"type": list(READ_CHANNELS), "channel": list(READ_CHANNELS.values())})
         with self._connection() as con:
-            con.register("aliases", aliases)
+            self._register_identities(con, identities)
             con.register("wanted_people", pa.table({"v": pa.array(people, pa.string())}))
             con.register("wanted_urls", pa.table({"v": pa.array(pages, pa.string())}))
             con.register("only_urls", pa.table({"v": pa.array(only or [], pa.string())}))
@@ -208,10 +211,10 @@ class EventLog:
             # DuckDB's own conversion of time-zoned values. Channel names hold no comma.
             rows = con.execute(f"""
                 WITH reads AS (
-                    SELECT coalesce(e.person, a.person) AS who, e.url, e."at", c.channel
+                    SELECT {_WHO} AS who, e.url, e."at", c.channel
                     FROM events e
                     JOIN channels c USING (type)
-                    LEFT JOIN aliases a ON e.person IS NULL AND a.anonymous_id = e.anonymous_id
+                    {_IDENTITY_JOINS}
                     WHERE e.url IS NOT NULL
                       {"" if only is None else "AND e.url IN (SELECT v FROM only_urls)"})
                 SELECT who, url, epoch_us(min("at")), epoch_us(max("at")), count(*),
@@ -225,17 +228,29 @@ class EventLog:
                          _EPOCH + timedelta(microseconds=last), count, tuple(kinds.split(",")))
                 for who, url, first, last, count, kinds in rows]
 
-    def first_of(self, type_: str, persons: Iterable[str]) -> dict[str, datetime]:
-        """The earliest event of `type_` per person (e.g. each person's first login)."""
+    @staticmethod
+    def _register_identities(con: duckdb.DuckDBPyConnection,
+                             identities: Mapping[str, str] | None) -> None:
+        con.register("identities", pa.table(
+            {"alias": list((identities or {}).keys()), "person": list((identities or {}).values())},
+            schema=pa.schema([("alias", pa.string()), ("person", pa.string())])))
+
+    def first_of(self, type_: str, persons: Iterable[str],
+                 identities: Mapping[str, str] | None = None) -> dict[str, datetime]:
+        """The earliest event of `type_` per person (e.g. each person's first login), counting
+        events logged under keys `identities` maps to them (see `read_spans`)."""
         people = sorted(set(persons))
         if not people:
             return {}
         with self._connection() as con:
+            self._register_identities(con, identities)
             con.register("wanted", pa.table({"person": people}))
-            rows = con.execute("""
-                SELECT person, min("at") FROM events
-                WHERE type = $t AND person IN (SELECT person FROM wanted)
-                GROUP BY person""", {"t": type_}).fetchall()
+            rows = con.execute(f"""
+                SELECT who, min("at") FROM (
+                    SELECT {_WHO} AS who, e."at" FROM events e {_IDENTITY_JOINS}
+                    WHERE e.type = $t)
+                WHERE who IN (SELECT person FROM wanted)
+                GROUP BY who""", {"t": type_}).fetchall()
         return {r[0]: _utc(r[1]) for r in rows}
 
     def unclaimed(self, anonymous: Iterable[str], types: Iterable[str]) -> list[LoggedEvent]:

@@ -44,7 +44,7 @@ def test_read_spans_count_stitched_anonymous_visits(tmp_path: Path) -> None:
         ev(6, person="bob@acme.com"),
         ev(7, url="https://x.org/b", hours=2),
     ])
-    (a, b) = log.read_spans(["ada@acme.com"], anonymous={"segment:anon-1": "ada@acme.com"})
+    (a, b) = log.read_spans(["ada@acme.com"], identities={"segment:anon-1": "ada@acme.com"})
     assert (a.url, a.count, a.first_at, a.last_at, a.channels) == (
         "https://x.org/a", 3, T0 + timedelta(hours=1), T0 + timedelta(hours=9),
         ("newsletter", "web"))

@@ -27,7 +27,10 @@ What it yields:
   Type "Prospect" / "Vendor" flags it too.
 
 The export is a snapshot: `observed_at` is `--observed-at`, else the latest Last Modified Date in
-the file (a pre-pass); the load summary says which.
+the file (a pre-pass), else the latest Last Activity Date (HubSpot's default contacts view has
+no Last Modified Date), else the latest Create Date, else the day in the file's name (HubSpot
+names exports `hubspot-crm-exports-<view>-2024-03-06.csv`: the start of that day in
+`--timezone`); the load summary says which (`source.snapshot_moment`).
 
     >>> import tempfile, pathlib
     >>> from connectors.source import ReadContext
@@ -71,14 +74,15 @@ COMPANY_NAME = "Company Name"  # a contact's "Company Name"; a company's "Compan
 ASSOCIATED = "Associated Company"
 WEBSITE, DOMAIN = "Website URL", "Company Domain Name"
 LIFECYCLE, BECAME_CUSTOMER = "Lifecycle Stage", "Became a Customer Date"
-MODIFIED = "Last Modified Date"
+MODIFIED, LAST_ACTIVITY, CREATED = "Last Modified Date", "Last Activity Date", "Create Date"
 CITY, STATE, COUNTRY = "City", "State/Region", "Country/Region"
 INDUSTRY, EMPLOYEES, TYPE = "Industry", "Number of Employees", "Type"
 
 _COLUMNS: tuple[str | tuple[str, ...], ...] = (
     (RECORD_ID, "Contact ID", "Company ID", "VID"), FIRST, LAST, (EMAIL, "Email Address"),
     PHONE, MOBILE, TITLE, (COMPANY_NAME, "Name"), ASSOCIATED, WEBSITE, DOMAIN, LIFECYCLE,
-    BECAME_CUSTOMER, MODIFIED, CITY, STATE, (COUNTRY, "Country"), INDUSTRY, EMPLOYEES, TYPE,
+    BECAME_CUSTOMER, MODIFIED, LAST_ACTIVITY, CREATED, CITY, STATE, (COUNTRY, "Country"),
+    INDUSTRY, EMPLOYEES, TYPE,
 )
 CUSTOMER_STAGES = frozenset({"customer", "evangelist"})
 PROSPECT_STAGES = frozenset({"lead", "marketingqualifiedlead", "salesqualifiedlead",
@@ -105,7 +109,8 @@ def _open(path: Path) -> tuple[CsvFile, str]:
 def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
     """Contacts or companies, whichever the header says; see the module docstring."""
     f, kind = _open(Path(path))
-    observed = snapshot_moment(ctx, f.path, MODIFIED, f.rows())
+    observed = snapshot_moment(ctx, f.path, (MODIFIED, LAST_ACTIVITY, CREATED), f.rows(),
+                               named_like=f"hubspot-crm-exports-all-{kind}-2024-03-06.csv")
     ctx.note(f"{f.path.name}: a HubSpot {kind} export")
     each = _contact if kind == "contacts" else _company
     for row in f.rows():

@@ -20,7 +20,8 @@ What it yields, per connection (`--owner EMAIL` says whose connections these are
 A row with neither a URL nor an e-mail names nobody: it is a `BadLine`.
 
 The export is a snapshot: `observed_at` is `--observed-at`, else the latest Connected On in the
-file (a pre-pass), and the load summary says which.
+file (a pre-pass), else a date in the file's name (`Connections-2024-11-30.csv`: the start of
+that day in `--timezone`), and the load summary says which (`source.snapshot_moment`).
 
     >>> import tempfile, pathlib
     >>> from connectors.records import PersonRef
@@ -65,7 +66,8 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
     """Connections as Person, Company, WORKS_AT and KNOWS records; see the module docstring."""
     owner = ctx.need_owner()
     f = _open(Path(path))
-    observed = snapshot_moment(ctx, f.path, CONNECTED, f.rows())
+    observed = snapshot_moment(ctx, f.path, CONNECTED, f.rows(),
+                               named_like="Connections-2024-11-30.csv")
     yield Node(owner, {"name": owner.name} if owner.name else {}, line=f.header_line,
                observed_at=observed)
     for row in f.rows():

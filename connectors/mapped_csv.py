@@ -13,7 +13,8 @@ names, matched ignoring case). Every key is optional except what identifies a ro
     date_format = "%m/%d/%Y"  # strptime format of every date column (default: recognised)
     observed_at = 2024-06-30  # the moment the file describes: a date is the start of that
                               #   day in --timezone (or columns.observed_at, or
-                              #   --observed-at, which wins over both)
+                              #   --observed-at, which wins over both; with none of them, a
+                              #   day in the file's name: customers-2024-06-30.csv)
     churned_values = ["Yes"]  # what counts as churned (default: yes, y, true, 1, churned)
     decimal = "."             # the decimal mark of number columns: "." (default) or ","
                               #   (then "1.200,50" is 1200.5)
@@ -84,7 +85,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,7 @@ from connectors.records import (
     ReadItem,
     person_ref,
 )
-from connectors.source import MissingOption, ReadContext, Source
+from connectors.source import MissingOption, ReadContext, Source, moment_in_name
 
 
 class MappingError(ConnectorError, ValueError):
@@ -469,8 +470,16 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
     elif "observed_at" in spec.columns:
         ctx.note(f"observed_at: each row's {spec.columns['observed_at'].name!r} column")
     else:
-        raise MissingOption(f"{path}: which moment does this file describe? Pass --observed-at, "
-                            "or set observed_at (or columns.observed_at) in the mapping")
+        named = moment_in_name(Path(path), ctx.clock.tz)
+        if named is None:
+            raise MissingOption(
+                f"{path}: which moment does this file describe? Pass --observed-at (like "
+                "--observed-at 2024-06-30: the start of that day in --timezone), set observed_at "
+                "(or columns.observed_at) in the mapping, or put the day it was exported in the "
+                "file's name (customers-2024-06-30.csv). Nothing was loaded.")
+        ctx.note(f"observed_at {named[0].isoformat()}: {named[1]} (pass --observed-at or set "
+                 "observed_at in the mapping to set it)")
+        spec = replace(spec, observed_at=named[0])
     f = CsvFile(path, required=spec.file_columns())
     yield from _Reader(spec, f, ctx).rows()
 

@@ -10,11 +10,13 @@ and does so before yielding anything, so nothing loads. Each reader module decla
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connectors.csvio import Row
 from connectors.dates import TimeReader
@@ -57,30 +59,103 @@ class ReadContext:
 Reader = Callable[[Path, ReadContext], Iterator[ReadItem]]
 
 
-def snapshot_moment(ctx: ReadContext, path: Path, column: str,
-                    rows: Iterable[Row | BadLine]) -> datetime:
-    """The moment a snapshot export describes: `--observed-at` if given, else the latest date in
-    `column` over `rows` (a pre-pass over the file; unreadable dates are skipped here and
-    reported by the main pass), never the clock of the load. Says which in a note."""
+def snapshot_moment(ctx: ReadContext, path: Path, columns: str | Sequence[str],
+                    rows: Iterable[Row | BadLine], *, named_like: str) -> datetime:
+    """The moment a snapshot export describes, never the clock of the load, and a note saying
+    which it is:
+
+    1. `--observed-at`, when given;
+    2. else the latest date in the best of `columns` the file has, in the order given (a
+       pre-pass over `rows`; unreadable dates are skipped here and reported by the main pass):
+       HubSpot's default contacts view has no Last Modified Date but has Last Activity Date;
+    3. else the moment in the file's name (`moment_in_name`): tools name exports by the day
+       they were taken;
+    4. else `MissingOption`, naming what would work: `--observed-at`, or a name like
+       `named_like` (the way the tool names its exports).
+    """
     if ctx.observed_at is not None:
         ctx.note(f"observed_at {ctx.observed_at.isoformat()}: from --observed-at")
         return ctx.observed_at
+    wanted = (columns,) if isinstance(columns, str) else tuple(columns)
     clock = TimeReader(ctx.clock.tz, dayfirst=ctx.clock.dayfirst)  # not counted twice
-    latest: datetime | None = None
+    latest: dict[str, datetime] = {}
     for row in rows:
-        if isinstance(row, Row):
+        if not isinstance(row, Row):
+            continue
+        for rank, column in enumerate(wanted):
+            if any(better in latest for better in wanted[:rank]):
+                break  # a better column has a date: the worse ones cannot win
             try:
-                when = clock.parse_or_none(row[column])
+                when = clock.parse_or_none(row.cells.get(column))
             except ValueError:
                 continue
-            if when is not None and (latest is None or when > latest):
-                latest = when
-    if latest is None:
-        raise MissingOption(f"{path}: no {column} to tell which moment this export describes; "
-                            "pass --observed-at")
-    ctx.note(f"observed_at {latest.isoformat()}: the latest {column} in {path.name} "
-             "(pass --observed-at to set it)")
-    return latest
+            if when is not None and (column not in latest or when > latest[column]):
+                latest[column] = when
+    for rank, column in enumerate(wanted):
+        if column in latest:
+            ctx.note(f"observed_at {latest[column].isoformat()}: the latest {column} in "
+                     f"{path.name} ({_lacking(wanted[:rank])}pass --observed-at to set it)")
+            return latest[column]
+    named = moment_in_name(path, ctx.clock.tz)
+    if named is not None:
+        ctx.note(f"observed_at {named[0].isoformat()}: {named[1]} ({_lacking(wanted)}pass "
+                 "--observed-at to set it)")
+        return named[0]
+    example = moment_in_name(Path(named_like), ctx.clock.tz)
+    day = example[0].date().isoformat() if example else "2024-03-06"
+    raise MissingOption(
+        f"{path}: no {_either(wanted)} with a date, and no date in the file name, to tell which "
+        f"moment this export describes. Pass --observed-at with the day it was exported "
+        f"(--observed-at {day}: the start of that day in --timezone), or keep the name the "
+        f"export was given, with its date (like {named_like}). Nothing was loaded.")
+
+
+def _either(names: Sequence[str]) -> str:
+    """"A", "A or B", "A, B or C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _lacking(names: Sequence[str]) -> str:
+    return f"it has no {_either(names)}; " if names else ""
+
+
+# Salesforce names a report export after the instant it was taken, in epoch milliseconds.
+_SALESFORCE_REPORT = re.compile(r"report(\d{13})(?!\d)", re.IGNORECASE)
+# A day in a file name: HubSpot's hubspot-crm-exports-<view>-2024-03-06.csv, 2024_03_06, 20240306.
+_DAY = re.compile(r"(?<!\d)(\d{4})([-_.]?)(\d{2})\2(\d{2})(?!\d)")
+
+
+def moment_in_name(path: Path, tz: ZoneInfo) -> tuple[datetime, str] | None:
+    """The moment an export's file name gives, with words saying so, or None.
+
+    - `report1710511200000.csv` (Salesforce): the export's own instant, epoch milliseconds;
+    - a day (`hubspot-crm-exports-all-contacts-2024-03-06.csv`, `_2024_03_06`, `20240306`; the
+      last one in the name): the START of that day in `tz` (--timezone). An export named for a
+      day was taken some time that day; the start is what `--observed-at 2024-03-06` means too
+      (`connectors.dates.parse_moment`), so the same file gives the same graph whether the day
+      is typed or read from its name. It is used only when the file has no date column to go by,
+      so it never places the snapshot before a date the file itself holds.
+
+        >>> moment_in_name(Path("hubspot-crm-exports-all-contacts-2024-03-06.csv"),
+        ...                ZoneInfo("Europe/Paris"))[0].isoformat()
+        '2024-03-05T23:00:00+00:00'
+    """
+    name = path.name
+    report = _SALESFORCE_REPORT.match(name)
+    if report is not None:
+        when = datetime.fromtimestamp(int(report.group(1)) / 1000, UTC)
+        return when, f"the export time in the file name {name}"
+    for match in reversed(list(_DAY.finditer(name))):
+        try:
+            day = date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+        except ValueError:
+            continue
+        if day.year < 1970:
+            continue
+        moment = datetime.combine(day, time(), tz).astimezone(UTC)
+        return moment, (f"the start of {day.isoformat()} ({tz.key}), the date in the file name "
+                        f"{name}")
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,3 +51,32 @@ def test_roundup_since_takes_a_date(tmp_path: Path) -> None:
     built = relgraph("roundup", "build", "--date", "2026-11-06", "--since", "2026-10-30",
                      data=tmp_path / "data").stdout
     assert "window 2026-10-30 00:00 UTC to" in built
+
+
+# --- snapshot moments: the best column the file has, else the day in its name -------------
+
+DEFAULT_VIEW = (  # HubSpot's default contacts view: no Last Modified Date
+    '"Record ID","First Name","Last Name","Email","Phone Number","Company Name","Job Title",'
+    '"Lifecycle Stage","Create Date","Last Activity Date"\n'
+    '"51","Ada","Lovelace","ada@acme.example","","Acme","CTO","Customer","2022-11-03 10:15",'
+    '"2024-03-04 16:45"\n')
+
+
+def test_hubspot_default_view_loads_and_says_which_moment(tmp_path: Path) -> None:
+    p = tmp_path / "hubspot-crm-exports-all-contacts-2024-03-06.csv"
+    p.write_text(DEFAULT_VIEW, encoding="utf-8")
+    loaded = relgraph("load", "hubspot", str(p), "--timezone", "Europe/Paris",
+                      data=tmp_path / "data").stdout
+    assert "rejected 0" in loaded
+    assert ("observed_at 2024-03-04T15:45:00+00:00: the latest Last Activity Date in "
+            f"{p.name} (it has no Last Modified Date; pass --observed-at to set it)") in loaded
+    undated = tmp_path / "hubspot-crm-exports-my-view-2024-03-06.csv"
+    undated.write_text('"Record ID","Email"\n"51","ada@acme.example"\n', encoding="utf-8")
+    named = relgraph("load", "hubspot", str(undated), "--timezone", "Europe/Paris",
+                     data=tmp_path / "data").stdout
+    assert "observed_at 2024-03-05T23:00:00+00:00: the start of 2024-03-06 (Europe/Paris), the " \
+           f"date in the file name {undated.name}" in named
+    nameless = tmp_path / "contacts.csv"
+    nameless.write_text('"Record ID","Email"\n"51","ada@acme.example"\n', encoding="utf-8")
+    refused = relgraph("load", "hubspot", str(nameless), data=tmp_path / "data", check=False)
+    assert refused.returncode == 1 and "--observed-at 2024-03-06" in refused.stderr

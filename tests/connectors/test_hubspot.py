@@ -229,7 +229,7 @@ def test_latin1_names(tmp_path: Path) -> None:
      "contacts export.*companies export.*Nothing was loaded"),
     ('"Record ID","Email","Email","Last Modified Date"\n"1","a@x.example","b@x.example",'
      '"2024-01-01 10:00"\n', DuplicateColumn, "'Email' appears 2 times"),
-    ('"Record ID","Email","Create Date"\n"1","a@x.example","2024-01-01 10:00"\n',
+    ('"Record ID","Email","Phone Number"\n"1","a@x.example","+1 555"\n',  # no date at all
      MissingOption, "--observed-at"),
     ('"Record ID","Email","Last Modified Date"\n"1","a@x.example",""\n', MissingOption,
      "--observed-at"),

@@ -28,6 +28,21 @@ class NodeNotFound(GraphError, LookupError):
         super().__init__(f"no {label} with key {key!r}")
 
 
+class AliasTaken(GraphError, ValueError):
+    """A fold would record `alias` as a key of node `keep` while it is already an alias of
+    another node (`holder`): a key names one node, so the fold is refused (and its batch rolled
+    back) rather than letting the next load pick either node."""
+
+    def __init__(self, label: str, alias: str, holder: str, keep: str) -> None:
+        self.label = label
+        self.alias = alias
+        self.holder = holder
+        self.keep = keep
+        super().__init__(f"{label} key {alias!r} is an alias of {holder!r}: it cannot also be "
+                         f"recorded as an alias of {keep!r} (fold {holder!r} into {keep!r}, "
+                         "or the other way, to join them)")
+
+
 class StoreUnavailable(GraphError, ConnectionError):
     """The store cannot be reached or opened (server down, bad credentials, missing setting)."""
 

@@ -32,8 +32,8 @@ from typing import Any
 import networkx as nx
 
 from graph.durable import Catchup, Changes, Journal, RelKey
-from graph.errors import BadRow, NodeNotFound
-from graph.merging import ObservedJob, job_dates, merged_props
+from graph.errors import AliasTaken, BadRow, NodeNotFound
+from graph.merging import ObservedJob, check_folds, job_dates, merged_props
 from graph.model import (
     CompanyMatch,
     PersonProfile,
@@ -426,13 +426,18 @@ class MemoryStore:
     FOLD_BATCH = 10_000  # folds per transaction in fold_aliases
 
     def fold_aliases(self, label: str, folds: Sequence[tuple[str, str]]) -> int:
-        """Every fold of a batch in one transaction (one SQLite commit, not one per alias)."""
+        """Every fold of a batch in one transaction (one SQLite commit, not one per alias).
+        Folds that would record an alias another node holds are refused before any is written
+        (each fold is checked again as it is made: others may have written meanwhile)."""
         ntype = node_type(label)
         pairs = [(ntype.normalise_key(keep), ntype.normalise_key(folded))
                  for folded, keep in folds]
         merged = 0
         for start in range(0, len(pairs), self.FOLD_BATCH):
             with self._writing() as changes:
+                if start == 0:
+                    check_folds(label, [(drop, keep) for keep, drop in pairs],
+                                self._holders(label, {drop for _, drop in pairs}))
                 for keep, drop in pairs[start:start + self.FOLD_BATCH]:
                     merged += self._merge(label, keep, drop, changes)
         return merged
@@ -446,6 +451,10 @@ class MemoryStore:
         if keep == drop:
             return False
         folded = self._nodes.get(d)
+        for alias in (drop, *((folded or {}).get("aliases") or ())):
+            holder = self._holder(label, alias)
+            if holder not in (None, keep, drop):
+                raise AliasTaken(label, alias, holder, keep)  # before anything is changed
         for other, by_type in list(self._succ.get(d, {}).items()):
             for rel, attrs in list(by_type.items()):
                 self._move_edge((d, other), (k, other), rel, attrs, changes)
@@ -460,6 +469,24 @@ class MemoryStore:
         self._index_node(k, kept)
         changes.put_node(k, kept)
         return folded is not None
+
+    def _holder(self, label: str, alias: str) -> str | None:
+        """The key of the node holding `alias` (None: no node does)."""
+        holder = self._state.aliases[label].get(alias)
+        if holder is None or alias not in self._nodes.get((label, holder), {}).get("aliases", ()):
+            return None
+        return holder
+
+    def _holders(self, label: str, folded: Iterable[str]) -> dict[str, str]:
+        """alias -> holder for these folded keys and every alias their nodes hold."""
+        holders = {}
+        for key in folded:
+            holder = self._holder(label, key)
+            if holder is not None:
+                holders[key] = holder
+            for alias in self._nodes.get((label, key), {}).get("aliases") or ():
+                holders[alias] = key
+        return holders
 
     def _move_edge(self, old: tuple[Node, Node], new: tuple[Node, Node], rel: str,
                    attrs: dict[str, Any], changes: Changes) -> None:

@@ -3,7 +3,8 @@
 Folding (`merge_nodes`): the kept node's values win, the folded node fills what the kept one
 lacks; provenance is united; the earliest first_seen and latest last_seen are kept; the folded
 key (and any keys folded into it before) become `aliases` of the kept node, so a later load that
-names the folded key lands on the kept node.
+names the folded key lands on the kept node. A key names one node: a fold that would record as
+an alias of the kept node a key another node already holds is refused (`check_folds`).
 
 Observed jobs: a snapshot export says where someone works at one moment. Each WORKS_AT that came
 from such exports has first_seen and last_seen (earliest and latest observation). From those
@@ -15,10 +16,12 @@ alone — so any load order gives the same dates:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from graph.errors import AliasTaken
 
 
 def merged_props(kept: Mapping[str, Any], folded: Mapping[str, Any],
@@ -40,6 +43,32 @@ def merged_props(kept: Mapping[str, Any], folded: Mapping[str, Any],
                 aliases.append(alias)
         result["aliases"] = aliases
     return result
+
+
+def check_folds(label: str, folds: Sequence[tuple[str, str]],
+                holders: Mapping[str, str]) -> None:
+    """Raise AliasTaken at the first of these (folded, keep) folds, taken in order, that would
+    record as an alias of its kept node a key another node holds.
+
+    `holders`: alias -> the key of the node holding it, for at least every folded key and every
+    alias a folded node holds. A fold moves the folded key and the folded node's aliases to the
+    kept node, so later folds of the same batch are checked against the aliases as they will
+    be; folding a key into the node that already holds it is no conflict."""
+    holder = dict(holders)
+    held: dict[str, set[str]] = {}
+    for alias, node in holder.items():
+        held.setdefault(node, set()).add(alias)
+    for folded, keep in folds:
+        if folded == keep:
+            continue
+        moving = {folded} | held.pop(folded, set())
+        for alias in sorted(moving):
+            other = holder.get(alias)
+            if other is not None and other not in (keep, folded):
+                raise AliasTaken(label, alias, other, keep)
+        for alias in moving:
+            holder[alias] = keep
+        held.setdefault(keep, set()).update(moving)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ from neo4j.exceptions import (
 from neo4j.time import DateTime
 
 from graph.errors import BadRow, NodeNotFound, QueryTimeout, StoreError, StoreUnavailable
-from graph.merging import ObservedJob, job_dates
+from graph.merging import ObservedJob, check_folds, job_dates
 from graph.migrations import migrations
 from graph.model import (
     CompanyMatch,
@@ -483,9 +483,15 @@ class Neo4jStore:
 
     def merge_nodes(self, label: str, keep: str, drop: str) -> bool:
         """Fold node `drop` into `keep` in one transaction: every relationship moved,
-        properties and provenance united, `drop` recorded among keep's aliases."""
+        properties and provenance united, `drop` recorded among keep's aliases (refused if
+        another node holds `drop` or one of its aliases)."""
         ntype = node_type(label)
         keep, drop = ntype.normalise_key(keep), ntype.normalise_key(drop)
+        return self._fold(label, keep, drop, check=True)
+
+    def _fold(self, label: str, keep: str, drop: str, *, check: bool) -> bool:
+        """merge_nodes on normalised keys; `check`: first look for a node holding the aliases
+        (a scan of the label's nodes that have aliases: fold_aliases does it once per call)."""
 
         def work(tx: ManagedTransaction) -> bool:
             found = {r["id"] for r in tx.run(
@@ -495,11 +501,23 @@ class Neo4jStore:
                 raise NodeNotFound(label, keep)
             if keep == drop:
                 return False
+            if check:
+                check_folds(label, [(drop, keep)], self._holders(tx, label, [drop]))
             for statement in merge_cypher(label):
                 tx.run(statement, keep=keep, drop=drop).consume()
             return drop in found
 
         return self._run(f"{label} {drop!r} into {keep!r}", work, write=True)
+
+    @staticmethod
+    def _holders(tx: ManagedTransaction, label: str, folded: list[str]) -> dict[str, str]:
+        """alias -> holder for these folded keys and every alias their nodes hold (and the
+        holders' other aliases)."""
+        cypher = f"""MATCH (h:{cypher_name(label)})
+WHERE h.aliases IS NOT NULL AND (h.id IN $folded OR any(a IN h.aliases WHERE a IN $folded))
+UNWIND h.aliases AS alias
+RETURN alias, h.id AS holder"""
+        return {r["alias"]: r["holder"] for r in tx.run(cypher, folded=folded)}
 
     FOLD_BATCH = 2_000  # kept nodes per alias-recording transaction in fold_aliases
 
@@ -511,11 +529,18 @@ class Neo4jStore:
         move no relationship and unite no property). Such kept nodes get all their aliases in
         one `UNWIND` per FOLD_BATCH of them; every other fold runs first, through merge_nodes,
         in order. A folded key whose node appeared since it was checked is folded by
-        merge_nodes after its batch (the statement leaves it out)."""
+        merge_nodes after its batch (the statement leaves it out).
+
+        A fold that would record an alias another node holds (graph.merging.check_folds) is
+        refused before anything is written: the aliases the folds touch are read once, and the
+        folds checked in order against them."""
         ntype = node_type(label)
         pairs = [(ntype.normalise_key(folded), ntype.normalise_key(keep))
                  for folded, keep in folds]
         folded_keys = {folded for folded, _ in pairs}
+        check_folds(label, pairs, self._run(
+            f"{label} aliases", partial(self._holders, label=label, folded=sorted(folded_keys)),
+            write=False))
         kept_keys = {keep for _, keep in pairs}
         existing = self.existing(label, folded_keys)
         groups: dict[str, list[str]] = {}
@@ -525,7 +550,7 @@ class Neo4jStore:
                         if keep not in folded_keys
                         and not any(f in existing or f in kept_keys for f in fs))
         alone = set(simple)
-        merged = sum(self.merge_nodes(label, keep, folded) for folded, keep in pairs
+        merged = sum(self._fold(label, keep, folded, check=False) for folded, keep in pairs
                      if keep not in alone)
         node = cypher_name(label)
         cypher = f"""UNWIND $rows AS row
@@ -549,7 +574,7 @@ RETURN row.keep AS keep, k IS NULL AS missing,
             rows = [{"keep": keep, "aliases": groups[keep]}
                     for keep in simple[start:start + self.FOLD_BATCH]]
             taken = self._run(f"{label} aliases", partial(record, rows=rows), write=True)
-            merged += sum(self.merge_nodes(label, keep, folded) for keep, folded in taken)
+            merged += sum(self._fold(label, keep, folded, check=False) for keep, folded in taken)
         return merged
 
     def aliases(self, label: str) -> dict[str, str]:

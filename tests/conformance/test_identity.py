@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from graph.errors import NodeNotFound
+from graph.errors import AliasTaken, NodeNotFound
 from graph.store import GraphStore
 from tests.conformance.helpers import assert_reopens_the_same, reopened
 
@@ -245,3 +245,59 @@ def test_a_relationship_moved_twice_in_one_batch_is_stored_where_it_ends(
     assert rels[("KNOWS", "Person", "b@x.com", "Person", "y@x.com")]["strength"] == 0.7
     with reopened(store) as again:
         assert again.counts().relationships == {"KNOWS": 1}
+
+
+def _held(store: GraphStore) -> None:
+    """ann holds the alias segment:7; bob has a second node (linkedin:bob) that knows ann."""
+    store.upsert_nodes("Person", [{"id": "ann@a.com", "name": "Ann"},
+                                  {"id": "bob@b.com", "name": "Bob"},
+                                  {"id": "linkedin:bob", "title": "CTO"}], source="t")
+    store.upsert_relationships("KNOWS", [{"from": "linkedin:bob", "to": "ann@a.com"}],
+                               source="t")
+    assert store.merge_nodes("Person", "ann@a.com", "segment:7") is False
+
+
+def test_an_alias_another_node_holds_is_never_recorded(store: GraphStore) -> None:
+    _held(store)
+    before = assert_reopens_the_same(store)
+    with pytest.raises(AliasTaken) as refused:
+        store.merge_nodes("Person", "bob@b.com", "Segment:7")
+    assert (refused.value.label, refused.value.alias) == ("Person", "segment:7")
+    assert (refused.value.holder, refused.value.keep) == ("ann@a.com", "bob@b.com")
+    assert "'segment:7' is an alias of 'ann@a.com'" in str(refused.value)
+    assert assert_reopens_the_same(store) == before
+    assert store.aliases("Person") == {"segment:7": "ann@a.com"}
+    # folding a key into the node that already holds it stays a no-op
+    assert store.merge_nodes("Person", "ann@a.com", "segment:7") is False
+    assert store.fold_aliases("Person", [("segment:7", "ann@a.com")]) == 0
+    assert assert_reopens_the_same(store) == before
+
+
+@pytest.mark.parametrize("folds", [
+    # kept nodes that take nothing else: Neo4j's one-statement alias path
+    [("segment:8", "bob@b.com"), ("segment:7", "bob@b.com")],
+    # a folded node first (relationships moved), then the refused alias
+    [("linkedin:bob", "bob@b.com"), ("segment:7", "bob@b.com")],
+    # one batch naming one key for two nodes: the second fold would take it from the first
+    [("segment:9", "bob@b.com"), ("segment:9", "ann@a.com")],
+    # ann's alias before ann herself: it is still hers when its fold comes
+    [("segment:7", "bob@b.com"), ("ann@a.com", "bob@b.com")],
+], ids=["aliases only", "after a folded node", "twice in one batch", "before its holder"])
+def test_a_batch_that_would_record_a_held_alias_is_refused_whole(
+        store: GraphStore, folds: list[tuple[str, str]]) -> None:
+    _held(store)
+    before = assert_reopens_the_same(store)
+    with pytest.raises(AliasTaken):
+        store.fold_aliases("Person", folds)
+    assert assert_reopens_the_same(store) == before
+    assert store.aliases("Person") == {"segment:7": "ann@a.com"}
+
+
+def test_a_held_alias_moves_with_its_holder(store: GraphStore) -> None:
+    """Folding ann into bob takes her aliases along; naming one of them again for bob in the
+    same batch, after that fold, is no conflict."""
+    _held(store)
+    folds = [("ann@a.com", "bob@b.com"), ("segment:7", "bob@b.com")]
+    assert store.fold_aliases("Person", folds) == 1
+    assert store.aliases("Person") == {"ann@a.com": "bob@b.com", "segment:7": "bob@b.com"}
+    assert_reopens_the_same(store)

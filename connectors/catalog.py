@@ -38,6 +38,7 @@ from typing import Any
 from connectors.csvio import CsvFile, Row
 from connectors.errors import BadLine
 from connectors.records import KeyRef, Node, ReadItem, Tag
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source
 from graph.keys import canonical_url
 from graph.schema import CONTENT_KINDS
@@ -165,4 +166,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
 
 
 SOURCE = Source("catalog", read, "our content catalogue CSV (url, title, kind, topics …) -> "
-                "Content nodes tagged with topics")
+                "Content nodes tagged with topics", what="a content catalogue CSV",
+                headers=(Header("a content catalogue CSV", ("url", "URL", "Link", "Content URL"),
+                                ("title", "kind", "Format", "Content type", "Content kind",
+                                 "topics")),))

@@ -58,6 +58,7 @@ from typing import Any
 from connectors.csvio import CsvFile, MissingColumns, Row
 from connectors.errors import BadLine
 from connectors.records import Node, ProductEvent, ReadItem, person_ref
+from connectors.sniff import Header
 from connectors.source import MissingOption, ReadContext, Source
 
 PREFIX = "clicks:"
@@ -209,4 +210,9 @@ def _row(layout: _Layout, row: Row, ctx: ReadContext) -> ProductEvent | BadLine 
 # column, e.g. Mailchimp's "Opened" recipients of one campaign: the campaign's send time).
 SOURCE = Source("clicks", read, "newsletter clicks and opens (Mailchimp exports or "
                 "email,url,action,timestamp): events that become READs of the linked content",
-                snapshot=True)
+                snapshot=True, what="a newsletter clicks or opens export", headers=(
+                    Header("a newsletter clicks or opens export", EMAIL,
+                           (*ACTION, *CLICKS, *OPENS, "Click Time", "Open Time", "Clicked At",
+                            "Opened At")),
+                    Header("a Mailchimp export", "Email Address",
+                           ("MEMBER_RATING", "OPTIN_TIME", "CONFIRM_TIME", "LEID", "EUID"))))

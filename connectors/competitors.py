@@ -118,4 +118,4 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
 
 
 SOURCE = Source("competitors", read, "a text file of competitor domains or names -> companies "
-                "flagged competitor")
+                "flagged competitor", format="text", what="a list of competitors")

@@ -10,6 +10,8 @@ Handled here once for every CSV reader:
   anything loads; duplicates it does not use are ignored;
 - missing required columns: one clear error (`MissingColumns`) before any row is read;
 - empty files: a clear error; huge fields: the row is a `BadLine`, the rest loads;
+- a file that is not text (a PNG, an .xlsx workbook, random bytes): one `WrongFile` error
+  naming what it looks like (`connectors.sniff`), before any row is read;
 - formula strings (`=cmd|' /C calc'!A0`): kept as inert text, never evaluated; `csv_safe`
   neutralises them when we write CSV for spreadsheets.
 
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.errors import BadLine, ConnectorError, UnreadableFile
+from connectors.sniff import WrongFile, advice, binary_kind
 
 MAX_FIELD = 1 << 20  # 1 MiB of text in one cell: more is a rejected row, not a load failure
 _SAMPLE = 1 << 16
@@ -128,6 +131,10 @@ class CsvFile:
             raise UnreadableFile(self.path, exc.strerror or str(exc)) from None
         if not head.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
             raise UnreadableFile(self.path, "it is empty: there is nothing to load")
+        binary = binary_kind(head)
+        if binary is not None:  # one clear line, never a screen of mojibake or "no column"
+            raise WrongFile(self.path, f"not a CSV file (it looks like {binary}); "
+                                       f"{advice(binary, 'CSV')}")
         self.encoding = detect_encoding(head)
         self.header_line, self.header, self.delimiter = self._find_header()
         self.columns = self._columns()

@@ -225,4 +225,4 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
 
 
 SOURCE = Source("feed", read, "our own RSS/Atom feed (a file) -> Content nodes, tagged, "
-                "published by our Source")
+                "published by our Source", format="feed", what="an RSS/Atom feed")

@@ -47,6 +47,7 @@ from typing import Any
 from connectors.catalog import csv_rows
 from connectors.errors import BadLine
 from connectors.records import CompanyRef, KeyRef, Link, Node, ReadItem, Tag
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source
 from graph.keys import registrable_domain
 
@@ -129,12 +130,15 @@ def _website(row_site: str, name_url: str) -> str | None:
     return None
 
 
+REQUIRED = [("Organization Name", "Organization", "Company", "Company Name"),
+            ("Funding Type", "Round", "Round Type", "Investment Type", "Funding Round"),
+            ("Announced Date", "Announced On", "Date")]
+
+
 def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
     rows = csv_rows(
         path,
-        required=[("Organization Name", "Organization", "Company", "Company Name"),
-                  ("Funding Type", "Round", "Round Type", "Investment Type", "Funding Round"),
-                  ("Announced Date", "Announced On", "Date")],
+        required=REQUIRED,
         optional=[("Organization Website", "Website", "Company Website", "Domain"),
                   ("Organization Name URL",),
                   ("Money Raised", "Amount", "Amount Raised"),
@@ -201,4 +205,5 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
 
 
 SOURCE = Source("funding", read, "Crunchbase funding rounds CSV -> companies with funding_round "
-                "triggers")
+                "triggers", what="a Crunchbase funding rounds export",
+                headers=(Header("a Crunchbase funding rounds export", *REQUIRED),))

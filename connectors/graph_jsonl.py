@@ -25,6 +25,7 @@ from typing import Any
 
 from connectors.errors import BadLine, UnreadableFile
 from connectors.records import KeyRef, Link, Node, ReadItem
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source
 from graph.errors import SchemaError
 from graph.schema import node_type, rel_ends, rel_type
@@ -114,4 +115,5 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
 
 
 SOURCE = Source("graph", read, "relgraph's own graph JSON Lines: one node or relationship "
-                "per line")
+                "per line", format="jsonl", what="relgraph's graph JSON Lines",
+                headers=(Header("relgraph's graph JSON Lines", ("node", "rel")),))

@@ -65,6 +65,7 @@ from connectors.records import (
     ReadItem,
     person_ref,
 )
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source, snapshot_moment
 
 RECORD_ID = "Record ID"
@@ -227,4 +228,10 @@ def _present(props: dict[str, Any]) -> dict[str, Any]:
 
 
 SOURCE = Source("hubspot", read, "HubSpot contacts or companies export: people, companies, "
-                "customers and prospects", snapshot=True)
+                "customers and prospects", snapshot=True,
+                what="a HubSpot contacts or companies export", headers=(
+                    Header("a HubSpot contacts export", (RECORD_ID, "VID"), (EMAIL, FIRST, LAST)),
+                    Header("a HubSpot contacts export", "Contact ID",
+                           (LIFECYCLE, CREATED, LAST_ACTIVITY, ASSOCIATED, "Lead Status")),
+                    Header("a HubSpot companies export", (RECORD_ID, "Company ID"),
+                           (COMPANY_NAME, DOMAIN))))

@@ -539,4 +539,5 @@ def _summarise(ctx: ReadContext, path: Path, counts: _Counts, scan: _Scan) -> No
 
 
 SOURCE = Source("ics", read, "iCalendar (.ics) meetings: KNOWS between our team and the people "
-                "they meet, with counts and a decaying strength", snapshot=True)
+                "they meet, with counts and a decaying strength", snapshot=True,
+                format="ics", what="an iCalendar (.ics) file")

@@ -47,6 +47,7 @@ from pathlib import Path
 from connectors.csvio import CsvFile, MissingColumns, Row
 from connectors.errors import BadLine
 from connectors.records import CompanyRef, Link, Node, PersonRef, ReadItem, person_ref
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source, snapshot_moment
 from graph.keys import canonical_url
 
@@ -122,4 +123,5 @@ def _row(f: CsvFile, row: Row, owner: PersonRef, observed: datetime,
 
 
 SOURCE = Source("linkedin", read, "LinkedIn Connections.csv: people, employers, KNOWS the owner",
-                needs_owner=True, snapshot=True)
+                needs_owner=True, snapshot=True, what="a LinkedIn Connections.csv",
+                headers=(Header("a LinkedIn Connections.csv", FIRST, LAST, CONNECTED),))

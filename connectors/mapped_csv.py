@@ -485,4 +485,4 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
 
 
 SOURCE = Source("csv", read, "any CSV with a TOML --mapping: people, companies, customer tables",
-                needs_mapping=True, snapshot=True)
+                needs_mapping=True, snapshot=True, what="a CSV file")

@@ -494,4 +494,5 @@ def _summarise(ctx: ReadContext, path: Path, counts: _Counts) -> None:
 
 
 SOURCE = Source("mbox", read, "mbox mailbox headers: KNOWS between our team and the people they "
-                "e-mail, with counts, reciprocity and a decaying strength", snapshot=True)
+                "e-mail, with counts, reciprocity and a decaying strength", snapshot=True,
+                format="mbox", what="an mbox mailbox")

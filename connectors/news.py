@@ -595,4 +595,5 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
 
 
 SOURCE = Source("news", read, "company-news RSS/Atom feeds -> funding, leadership, acquisition, "
-                "hiring, layoff and expansion triggers")
+                "hiring, layoff and expansion triggers", format="feed",
+                what="an RSS/Atom news feed")

@@ -38,6 +38,7 @@ from connectors.catalog import csv_rows, split_topics
 from connectors.errors import BadLine
 from connectors.funding import stable_id
 from connectors.records import CompanyRef, KeyRef, Link, Node, ReadItem, Tag, person_ref
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source
 from connectors.zendesk import channel_of
 from graph.schema import CONCERN_CHANNELS
@@ -100,4 +101,8 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
 
 
 SOURCE = Source("notes", read, "call/meeting notes CSV (email, date, channel, note …) -> "
-                "concerns raised by people, tagged with topics")
+                "concerns raised by people, tagged with topics", what="a call notes CSV",
+                headers=(Header("a call notes CSV", ("email", "E-mail", "Email address",
+                                                     "Contact email"),
+                                ("date", "When", "Call date", "Meeting date", "Date of call"),
+                                ("note", "Notes", "Text", "Body", "Summary", "Note text")),))

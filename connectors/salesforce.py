@@ -62,6 +62,7 @@ from typing import Any
 from connectors.csvio import CsvFile, DuplicateColumn, MissingColumns, Row
 from connectors.errors import BadLine
 from connectors.records import CompanyRef, CustomerRef, Link, Node, ReadItem, person_ref
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source, snapshot_moment
 
 ID, ACCOUNT_ID = "Contact ID", "Account ID"
@@ -225,4 +226,14 @@ def _account(f: CsvFile, row: Row, observed: datetime, ctx: ReadContext) -> Iter
 
 
 SOURCE = Source("salesforce", read, "Salesforce contacts or accounts export: people, companies, "
-                "customers, prospects and competitors", snapshot=True)
+                "customers, prospects and competitors", snapshot=True,
+                what="a Salesforce contacts or accounts export", headers=(
+                    Header("a Salesforce contacts report", ID, (ACCOUNT_NAME, ACCOUNT_ID,
+                           MAILING_COUNTRY, MAILING_CITY, "Contact Owner", "Account Type")),
+                    Header("a Salesforce accounts report", ACCOUNT_NAME,
+                           (ACCOUNT_ID, "Account Owner", BILLING_COUNTRY, "Account Type")),
+                    Header("a Salesforce Contact.csv (Data Export)", "Id", "AccountId",
+                           ("FirstName", "LastName")),
+                    Header("a Salesforce Account.csv (Data Export)", "Id", "Name",
+                           ("BillingCountry", "BillingCity", "NumberOfEmployees",
+                            "AccountNumber"))))

@@ -89,6 +89,7 @@ from connectors.records import (
     ProductEvent,
     ReadItem,
 )
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source
 
 try:  # orjson: the whole read is about 25% faster than with the standard library
@@ -532,4 +533,8 @@ def _read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
 
 
 SOURCE = Source("segment", read, "Segment messages (identify, track, page, group, alias) as "
-                "JSON Lines: people, companies, accounts and product events")
+                "JSON Lines: people, companies, accounts and product events", format="jsonl",
+                gzip=True, what="a file of Segment messages", headers=(
+                    Header("Segment messages", "type", ("userId", "anonymousId", "messageId",
+                                                        "timestamp", "event", "traits")),
+                    Header("Segment API batches", "batch")))

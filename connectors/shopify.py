@@ -67,6 +67,7 @@ from connectors.records import (
     ReadItem,
     person_ref,
 )
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source
 from connectors.transactions import parse_amount
 
@@ -232,4 +233,5 @@ def _order(f: CsvFile, order: _Order, ctx: ReadContext,
 
 
 SOURCE = Source("shopify", read, "Shopify's orders export: B2C customers and their purchase "
-                "events (one per order, with its line items)")
+                "events (one per order, with its line items)", what="a Shopify orders export",
+                headers=(Header("a Shopify orders export", *REQUIRED),))

@@ -9,8 +9,11 @@ and does so before yielding anything, so nothing loads. Each reader module decla
 
 from __future__ import annotations
 
+import gzip
 import importlib
+import json
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -18,10 +21,22 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.csvio import Row
+from connectors.csvio import Row, detect_encoding
 from connectors.dates import TimeReader
 from connectors.errors import BadLine, ConnectorError
 from connectors.records import PersonRef, ReadItem
+from connectors.sniff import (
+    HEAD,
+    TEXT_KINDS,
+    Header,
+    WrongFile,
+    advice,
+    binary_kind,
+    header_lines,
+    json_lines,
+    looks_tabular,
+    text_kind,
+)
 
 
 class MissingOption(ConnectorError, ValueError):
@@ -158,14 +173,125 @@ def moment_in_name(path: Path, tz: ZoneInfo) -> tuple[datetime, str] | None:
     return None
 
 
+# What each format of file is called in errors, and the kinds of text (sniff.TEXT_KINDS) that
+# a reader of that format reads itself (any other is refused before it is opened).
+FORMATS = {"csv": "a CSV file", "jsonl": "a JSON Lines file", "feed": "an RSS/Atom feed",
+           "mbox": "an mbox mailbox", "ics": "an iCalendar (.ics) file", "text": "a text file"}
+_EXPORT_AS = {"csv": "CSV", "jsonl": "JSON Lines", "feed": "RSS or Atom", "mbox": "mbox",
+              "ics": "iCalendar (.ics)", "text": "plain text"}
+_READS: dict[str, frozenset[str]] = {
+    "csv": frozenset(), "jsonl": frozenset({"json"}), "feed": frozenset({"feed", "xml", "html"}),
+    "mbox": frozenset({"mbox"}), "ics": frozenset({"ics"}), "text": frozenset()}
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
+    """A SOURCE of `relgraph load`: its reader, and what its files look like.
+
+    `format` and `headers` let a load refuse the wrong file before the reader opens it
+    (`check_file`): each `Header` is a set of columns (JSON keys for JSON Lines) that identify
+    one kind of this source's files; `what` names the file in errors."""
+
     name: str
-    read: Reader
+    reader: Reader
     summary: str  # one line for --help and the README table
     needs_owner: bool = False
     needs_mapping: bool = False
     snapshot: bool = False  # describes the world at one moment (observed_at applies)
+    format: str = "csv"  # a key of FORMATS
+    what: str = ""  # "a LinkedIn Connections.csv"
+    headers: tuple[Header, ...] = ()
+    gzip: bool = False  # reads gzip-compressed files too (Segment's S3 exports)
+
+    def read(self, path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
+        """The reader's records, once the file is known to be one this source reads: a PNG,
+        a workbook or another tool's export is one `WrongFile` error before anything is read."""
+        check_file(self, Path(path))
+        return self.reader(path, ctx)
+
+
+def check_file(src: Source, path: Path) -> None:
+    """`WrongFile` when `path` is plainly not a file `src` reads: a binary format (by its magic
+    bytes, or many control bytes), another kind of text (a feed given to a CSV reader), or
+    another source's export (by its header). A file that cannot be opened, is empty, or is not
+    recognised is left to the reader, which says what is wrong with it."""
+    head = _head(path, src.gzip)
+    if not head:
+        return
+    expected = src.what if src.format == "text" else FORMATS[src.format]
+    binary = binary_kind(head)
+    if binary is not None:
+        raise WrongFile(path, f"not {expected} (it looks like {binary}); "
+                              f"{advice(binary, _EXPORT_AS[src.format])}")
+    text = head.decode(detect_encoding(head), errors="replace")
+    kind = text_kind(text)
+    found = identify(text, kind)
+    if kind is not None and kind not in _READS[src.format]:
+        looks = found[0][1].what if found else TEXT_KINDS[kind]
+        raise WrongFile(path, f"not {expected} (it looks like {looks})")
+    if not src.headers and src.format == "csv":
+        return  # reads any CSV it is told how to (`--mapping`)
+    if found and src.name not in {s.name for s, _ in found}:
+        other, header = found[0]
+        raise WrongFile(path, f"this is not {src.what} (it looks like {header.what}; "
+                              f"`relgraph load {other.name}` reads it)")
+    if src.format == "jsonl" and kind is None and not any(
+            line.startswith(("{", "[")) for line in json_lines(text)):
+        raise WrongFile(path, "not a JSON Lines file (no line is a JSON object: it looks like "
+                              "CSV or plain text)")
+    if src.format == "text" and kind is None and looks_tabular(text):
+        raise WrongFile(path, f"this is not {src.what} (it looks like a CSV table)")
+
+
+def _head(path: Path, gzipped_ok: bool) -> bytes:
+    try:
+        with path.open("rb") as f:
+            head = f.read(HEAD)
+        if gzipped_ok and head.startswith(b"\x1f\x8b"):
+            with gzip.open(path, "rb") as g:
+                head = g.read(HEAD)
+    except (OSError, EOFError, zlib.error):
+        return b""  # the reader reports what is wrong with it
+    if not head.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
+        return b""
+    return head
+
+
+def identify(text: str, kind: str | None) -> list[tuple[Source, Header]]:
+    """The sources whose headers match the start of `text` (CSV: the first line that matches
+    any; JSON Lines: the keys of the first object), the most specific first."""
+    if kind == "json":
+        pool = [s for s in all_sources() if s.format == "jsonl"]
+        candidates: Iterable[frozenset[str]] = _json_keys(text)
+    elif kind is None:
+        pool = [s for s in all_sources() if s.format == "csv"]
+        candidates = header_lines(text)
+    else:
+        return []
+    for found in candidates:
+        matches = []
+        for src in pool:
+            fits = [h for h in src.headers if h.matches(found)]
+            if fits:
+                matches.append((src, max(fits, key=lambda h: h.fit(found))))
+        if matches:
+            return sorted(matches, key=lambda m: m[1].fit(found), reverse=True)
+    return []
+
+
+def _json_keys(text: str) -> Iterator[frozenset[str]]:
+    for line in json_lines(text):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(obj, dict):
+            yield frozenset(str(k).casefold() for k in obj)
+        return
+
+
+def all_sources() -> list[Source]:
+    return [source(name) for name in SOURCES]
 
 
 # SOURCE name -> module defining `SOURCE`. Imported lazily: `relgraph --help` stays fast.

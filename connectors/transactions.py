@@ -59,6 +59,7 @@ from pathlib import Path
 from connectors.csvio import CsvFile, MissingColumns, Row
 from connectors.errors import BadLine
 from connectors.records import CustomerRef, Node, ProductEvent, ReadItem, person_ref
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source
 
 PREFIX = "transactions:"
@@ -275,4 +276,5 @@ def _row(f: CsvFile, row: Row, ctx: ReadContext, decimal_comma: bool) -> Product
 
 
 SOURCE = Source("transactions", read, "a transactions CSV (customer or e-mail, date, amount, "
-                "currency): purchase and refund events of B2C customers")
+                "currency): purchase and refund events of B2C customers",
+                what="a transactions CSV", headers=(Header("a transactions CSV", DATE, AMOUNT),))

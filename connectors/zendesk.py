@@ -57,6 +57,7 @@ from connectors.records import (
     Tag,
     person_ref,
 )
+from connectors.sniff import Header
 from connectors.source import ReadContext, Source
 from graph.schema import CONCERN_CHANNELS
 
@@ -181,4 +182,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
 
 
 SOURCE = Source("zendesk", read, "Zendesk ticket export CSV -> concerns raised by requesters, "
-                "tagged with topics")
+                "tagged with topics", what="a Zendesk tickets export", headers=(Header(
+                    "a Zendesk tickets export", ("Id", "Ticket ID"), ("Subject", "Ticket subject"),
+                    ("Created at", "Ticket created - Timestamp", "Created", "Ticket created - Date",
+                     "Date created")),))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from graph.memory_store import MemoryStore
 from tests.conftest import DEMO, ROOT
 from tests.test_cli import relgraph
 
@@ -80,3 +81,35 @@ def test_hubspot_default_view_loads_and_says_which_moment(tmp_path: Path) -> Non
     nameless.write_text('"Record ID","Email"\n"51","ada@acme.example"\n', encoding="utf-8")
     refused = relgraph("load", "hubspot", str(nameless), data=tmp_path / "data", check=False)
     assert refused.returncode == 1 and "--observed-at 2024-03-06" in refused.stderr
+
+
+# --- the wrong file: one clear line before anything loads ---------------------------------
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_wrong_file_is_named_and_nothing_loads(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    contacts = ROOT / "fixtures" / "hubspot" / "hubspot-crm-exports-all-contacts-2024-03-06.csv"
+    wrong = relgraph("load", "linkedin", str(contacts), "--owner", "me@example.com", data=data,
+                     check=False)
+    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
+    assert ("this is not a LinkedIn Connections.csv (it looks like a HubSpot contacts export; "
+            "`relgraph load hubspot` reads it). Nothing was loaded.") in one_line(wrong.stderr)
+    assert "Connected On" not in wrong.stderr and "Traceback" not in wrong.stderr
+    workbook = tmp_path / "contacts.xlsx"
+    workbook.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + b"\x00" * 12
+                         + b"[Content_Types].xml" + bytes(range(256)) + b"xl/workbook.xml")
+    refused = relgraph("load", "hubspot", str(workbook), data=data, check=False)
+    assert refused.returncode == 1
+    assert ("not a CSV file (it looks like an Excel workbook (.xlsx)); open it in the "
+            "spreadsheet and save or export it as CSV (UTF-8)") in one_line(refused.stderr)
+    assert len(refused.stderr.splitlines()) <= 3  # one message, not a screen of mojibake
+    noise = tmp_path / "export.csv"
+    noise.write_bytes(bytes(range(256)) * 16)
+    catalog = ROOT / "fixtures" / "catalog" / "catalog.csv"
+    both = relgraph("load", "catalog", str(catalog), str(noise), data=data, check=False)
+    assert both.returncode == 1 and "it looks like binary data" in one_line(both.stderr)
+    written = MemoryStore(data / "graph.sqlite").counts()  # the good file was not loaded either
+    assert sum(written.nodes.values()) == 0 and written.relationships == {}

@@ -335,7 +335,7 @@ def test_missing_team_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_source_declaration() -> None:
-    assert SOURCE.name == "ics" and SOURCE.read is read and not SOURCE.needs_owner
+    assert SOURCE.name == "ics" and SOURCE.reader is read and not SOURCE.needs_owner
 
 
 # --- never crashes -------------------------------------------------------------------------------

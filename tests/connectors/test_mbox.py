@@ -346,7 +346,7 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
 
 
 def test_source_declaration() -> None:
-    assert SOURCE.name == "mbox" and SOURCE.read is read and not SOURCE.needs_owner
+    assert SOURCE.name == "mbox" and SOURCE.reader is read and not SOURCE.needs_owner
 
 
 # --- never crashes -------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ people), and the score is rapidfuzz's token-sort ratio of the names after case, 
 punctuation are folded (so "Lovelace, Ada" meets "Ada Lovelace"). Pairs scoring 0.85 or more are
 proposed.
 
+A decision is taken on the graph as it is when the person decides, not as it was proposed: both
+sides are followed through the aliases first. A later load may have given the source-keyed side
+an e-mail (it was folded into that e-mail's node): the proposal is then *stale* — two e-mail
+addresses are two people — and approving it is refused, with the reason kept in the book.
+
 Decisions live in `<data dir>/merges.sqlite` (SQLite, WAL); an approved merge also lives in the
 graph itself (the alias), so it holds for both stores.
 """
@@ -38,6 +43,8 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from connectors.errors import ConnectorError
+from connectors.folds import DEPENDENTS, fold_existing
+from graph.keys import is_domain_key
 from graph.store import GraphStore
 
 THRESHOLD = 0.85
@@ -46,6 +53,11 @@ STATUSES = ("proposed", "approved", "rejected", "stale")
 
 class MergeError(ConnectorError, ValueError):
     pass
+
+
+class StaleMerge(MergeError):
+    """The graph changed since the proposal so that approving it would merge two nodes the
+    proposal's evidence says nothing about (recorded as `stale` in the book)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +227,42 @@ def _proposal(row: tuple[Any, ...]) -> Proposal:
                     decided_at, note)
 
 
+def evidence_line(evidence: dict[str, Any], pair: Iterable[str] = ()) -> str:
+    """One readable line of any proposer's evidence: the names (at the company), the other
+    facts by name (zero counts, empty values and the pair's own keys left out,
+    instants as days), the rule in brackets."""
+    names, company = evidence.get("names"), evidence.get("company")
+    parts = []
+    if names:
+        parts.append(" / ".join(str(n) for n in names) + (f" at {company}" if company else ""))
+    elif company:
+        parts.append(f"at {company}")
+    shown = {"names", "company", "rule", "name_similarity"}  # the score column says similarity
+    keys = set(pair)
+    parts += [f"{key}: {_plain(value)}" for key, value in evidence.items()
+              if key not in shown and _said(value) and not (isinstance(value, str)
+                                                            and value in keys)]
+    rule = evidence.get("rule")
+    return "; ".join(parts) + (f" ({rule})" if rule and parts else rule or "")
+
+
+def _said(value: Any) -> bool:
+    return value not in (None, "", 0, [], {}) or value is False
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} ({_plain(v)})" if isinstance(v, dict) else f"{k} {_plain(v)}"
+                         for k, v in value.items() if _said(v))
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(v) for v in value)
+    text = str(value)
+    try:  # an instant: its day is what a person reading the list needs
+        return datetime.fromisoformat(text).date().isoformat() if "T" in text else text
+    except ValueError:
+        return text
+
+
 # --- people to propose ----------------------------------------------------------------------
 
 _CHUNK = 512  # names compared at once: a chunk of rows of the score matrix, not all of it
@@ -281,12 +329,80 @@ def propose_people(store: GraphStore, book: MergeBook, companies: Iterable[str])
 
 
 def approve(store: GraphStore, book: MergeBook, proposal_id: int) -> Proposal:
-    """Merge the pair in the store, then record the decision (a failed merge decides nothing)."""
+    """Merge what the pair's two keys name *now*, then record the decision (a failed merge
+    decides nothing).
+
+    Both keys are followed through the aliases first: a later load may have folded either side
+    into another node. Then:
+    - both name one node: approved, nothing to do (the note says since when);
+    - a side names no node at all (the graph was reset, the node deleted): refused, still
+      proposed — except a company proposal's domain, which e-mails alone may have named: it is
+      made, as a load's fold would make it;
+    - a side moved, and both nodes now have strong keys (people: two e-mail addresses; companies:
+      two domains): stale, refused and recorded so — the evidence was about a weaker key;
+    - else the two nodes are merged, the strong-keyed one kept, and the nodes keyed by the folded
+      one (its Customer account, a person's first login) fold with it (connectors/folds.py).
+    """
     proposal = book.get(proposal_id)
     if proposal.status != "proposed":
         raise MergeError(f"merge {proposal_id} was already {proposal.status}")
-    store.merge_nodes(proposal.label, proposal.keep, proposal.drop)
-    if proposal.label == "Person":
-        store.reconcile_jobs([proposal.keep])
+    label = proposal.label
+    aliases = store.aliases(label)
+    keep, drop = _now(aliases, proposal.keep), _now(aliases, proposal.drop)
+    moved = [f"{was} was merged into {now}" for was, now in ((proposal.drop, drop),
+                                                             (proposal.keep, keep)) if was != now]
+    since = f"{' and '.join(moved)} since it was proposed"
+    present = store.existing(label, {keep, drop})
+    if keep not in present and keep == proposal.keep and label == "Company" and _strong(
+            label, keep) and drop in present:
+        # A company proposal's domain may be one only e-mails named so far: made, as a load's
+        # fold would make it.
+        store.upsert_nodes(label, [{"id": keep}], source=SOURCE)
+        present.add(keep)
+    for was, now in ((proposal.drop, drop), (proposal.keep, keep)):
+        if now not in present:
+            raise MergeError(
+                f"merge {proposal_id}: {label} {was!r} is not in the graph"
+                + (f" (nor {now!r}, which it was merged into)" if now != was else "")
+                + f"; nothing merged, it stays proposed (`relgraph merges reject {proposal_id}` "
+                  "sets it aside)")
+    if keep == drop:
+        return book.decide(proposal_id, "approved",
+                           note=f"already one node: {since}; nothing to do")
+    if moved and _strong(label, keep) and _strong(label, drop):
+        note = f"{since}, and {keep} and {drop} are {_TWO[label]}"
+        book.decide(proposal_id, "stale", note=note)
+        raise StaleMerge(f"merge {proposal_id} is stale: {note}; nothing merged")
+    if _strong(label, drop) and not _strong(label, keep):
+        keep, drop = drop, keep  # the node with the stronger key stays
+    store.merge_nodes(label, keep, drop)
+    notes = [f"merged {drop} into {keep} ({since})"] if moved else []
+    for dependent, prefix in DEPENDENTS.get(label, ()):
+        if fold_existing(store, dependent, [(prefix + drop, prefix + keep)], source=SOURCE):
+            notes.append(f"its {'account' if dependent == 'Customer' else dependent} "
+                         f"{prefix + drop} was folded into {prefix + keep}")
+    if label == "Person":
+        store.reconcile_jobs([keep])
     store.checkpoint()
-    return book.decide(proposal_id, "approved")
+    return book.decide(proposal_id, "approved", note="; ".join(notes) or None)
+
+
+SOURCE = "merges"  # the provenance of what an approval writes (a kept account made for a fold)
+_TWO = {"Person": "two e-mail addresses, so two people",
+        "Company": "two domains: decide on evidence about them, not about a name"}
+
+
+def _strong(label: str, key: str) -> bool:
+    """Whether a key is one no proposal may merge away: an e-mail, a company's domain."""
+    if label == "Person":
+        return not is_source_key(key)
+    return label == "Company" and is_domain_key(key)
+
+
+def _now(aliases: dict[str, str], key: str) -> str:
+    """The key a (maybe folded) key names now, through chains of folds."""
+    seen = {key}
+    while key in aliases and aliases[key] not in seen:
+        key = aliases[key]
+        seen.add(key)
+    return key

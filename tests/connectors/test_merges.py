@@ -18,6 +18,7 @@ from connectors.merges import (
     MergeError,
     _fold,
     candidates,
+    evidence_line,
     is_source_key,
 )
 
@@ -148,3 +149,21 @@ def test_candidates_are_what_the_rules_say(seed: int) -> None:
         assert evidence == {"rule": "same company, similar name", "company": evidence["company"],
                             "names": [names[keep], names[drop]], "name_similarity": score}
     assert got == list(candidates(reversed(people)))  # the order is the data's, not the input's
+
+
+def test_evidence_lines_read_for_people_and_companies() -> None:
+    assert evidence_line({"rule": "same company, similar name", "company": "globex.com",
+                          "names": ["Raj Patel", "Patel, Raj"], "name_similarity": 1.0}) == (
+        "Raj Patel / Patel, Raj at globex.com (same company, similar name)")
+    # The shape connectors/companies.py proposes with.
+    company = {"rule": "one work e-mail pairs the name with the domain",
+               "name": "alphabet-holdings", "domain": "goog.example", "people": 1,
+               "kinds": {"website": 0, "email": 1, "latest": "2026-10-30T16:45:00+00:00"},
+               "domains": {"goog.example": {"website": 0, "email": 1, "latest": None}}}
+    assert evidence_line(company, ("goog.example", "alphabet-holdings")) == (
+        "people: 1; kinds: email 1, latest 2026-10-30; domains: goog.example (email 1) "
+        "(one work e-mail pairs the name with the domain)")
+    assert evidence_line({"names": ["A", "B"], "shared": False, "note": "T-shirt"}) == (
+        "A / B; shared: False; note: T-shirt")
+    assert evidence_line({"rule": "by hand"}) == "by hand"
+    assert evidence_line({}) == ""

@@ -37,6 +37,7 @@ from connectors.dates import TimeReader, parse_moment, zone
 from connectors.errors import ConnectorError
 from connectors.records import PersonRef
 from connectors.source import SOURCES, ReadContext
+from graph import keys
 
 _KEYS = frozenset({"source", "paths", "owner", "observed_at", "timezone", "mapping"})
 
@@ -68,8 +69,20 @@ class LoadSpec:
                 raise ManifestError(f"{self.mapping}: {exc.strerror or exc}") from None
             except tomllib.TOMLDecodeError as exc:
                 raise ManifestError(f"{self.mapping}: not valid TOML ({exc})") from None
-        owner = PersonRef(email=self.owner) if self.owner else None
+        owner = PersonRef(email=self._owner()) if self.owner is not None else None
         return ReadContext(self.source, TimeReader(tz), owner, self.observed_at, mapping, team)
+
+    def _owner(self) -> str:
+        """--owner as an e-mail, checked before anything is written: a typo ("maya") would
+        otherwise load every connection of nobody, and reject each KNOWS one by one."""
+        assert self.owner is not None
+        try:
+            keys.normalise_email(str(self.owner))
+        except ValueError as exc:
+            why = str(exc).rpartition(" (")[2].rstrip(")")
+            raise ManifestError(f"--owner {self.owner!r} is not an e-mail address ({why}): give "
+                                "the e-mail of whose export this is. Nothing was loaded.") from None
+        return self.owner.strip()
 
 
 def read_manifest(path: Path) -> list[LoadSpec]:

@@ -113,3 +113,69 @@ def test_the_wrong_file_is_named_and_nothing_loads(tmp_path: Path) -> None:
     assert both.returncode == 1 and "it looks like binary data" in one_line(both.stderr)
     written = MemoryStore(data / "graph.sqlite").counts()  # the good file was not loaded either
     assert sum(written.nodes.values()) == 0 and written.relationships == {}
+
+
+# --- exit codes a script can rely on ---------------------------------------------------------
+
+def test_a_load_that_reads_nothing_fails(tmp_path: Path) -> None:
+    header_only = tmp_path / "catalog.csv"
+    header_only.write_text("url,title,kind,topics\n", encoding="utf-8")
+    result = relgraph("load", "catalog", str(header_only), data=tmp_path / "data", check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "nothing was read from catalog.csv" in one_line(result.stderr)
+
+
+def test_a_load_whose_every_row_is_rejected_fails(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"node": "Person"}\n{"node": "Person", "id": "not an e-mail"}\n'
+                   '{"rel": "KNOWS"}\n', encoding="utf-8")
+    result = relgraph("load", "graph", str(bad), data=data, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "every row of bad.jsonl was rejected (3 rows): nothing was loaded" in one_line(
+        result.stderr)
+    some = tmp_path / "some.jsonl"
+    some.write_text('{"node": "Person", "id": "a@b.com"}\n{"node": "Person"}\n', encoding="utf-8")
+    assert relgraph("load", "graph", str(some), data=data, check=False).returncode == 0
+    assert relgraph("load", "graph", "--strict", str(some), data=data,
+                    check=False).returncode == 1  # --strict: any reject fails
+
+
+def test_a_manifest_goes_on_but_fails_when_one_load_read_nothing(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("url,title\n", encoding="utf-8")
+    (tmp_path / "g.jsonl").write_text('{"node": "Topic", "id": "crm"}\n', encoding="utf-8")
+    (tmp_path / "m.toml").write_text(
+        '[[load]]\nsource = "catalog"\npaths = ["empty.csv"]\n\n'
+        '[[load]]\nsource = "graph"\npaths = ["g.jsonl"]\n', encoding="utf-8")
+    result = relgraph("load", "--manifest", str(tmp_path / "m.toml"), data=tmp_path / "data",
+                      check=False)
+    assert result.returncode == 1 and "graph (g.jsonl): read 1 row" in result.stdout
+    assert "nothing was read from empty.csv" in one_line(result.stderr)
+
+
+@pytest.mark.parametrize("owner", ["maya", "maya@", "linkedin:someone", " "])
+def test_a_bad_owner_is_refused_before_anything_is_written(tmp_path: Path, owner: str) -> None:
+    data = tmp_path / "data"
+    result = relgraph("load", "linkedin", str(LINKEDIN), "--owner", owner, data=data,
+                      check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"--owner {owner!r} is not an e-mail address" in one_line(result.stderr)
+    assert not (data / "graph.sqlite").exists() or sum(
+        MemoryStore(data / "graph.sqlite").counts().nodes.values()) == 0
+
+
+def test_roundup_fetch_exits_1_when_a_feed_failed(tmp_path: Path) -> None:
+    from tests.curation.feedserver import FeedServer, Route
+    from tests.curation.test_fetch import RSS
+
+    data = tmp_path / "data"
+    with FeedServer({"/good": Route(RSS), "/bad": Route(b"oops", status=500)}) as server:
+        relgraph("roundup", "sources", "add", server.url("/good"), "--kind", "company",
+                 data=data)
+        ok = relgraph("roundup", "fetch", "--timeout", "2", data=data, check=False)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        relgraph("roundup", "sources", "add", server.url("/bad"), "--kind", "company",
+                 data=data)
+        failed = relgraph("roundup", "fetch", "--timeout", "2", data=data, check=False)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "1 failed" in failed.stdout and "failed    " in failed.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -65,8 +66,37 @@ def print_summary(summary: LoadSummary) -> None:
         out.print(f"  every rejected row, with its reason: {summary.rejects_file}")
 
 
+def failure(summary: LoadSummary) -> str | None:
+    """Why a load that ran to its end still failed, or None: it read no row at all (a header
+    and nothing else, a feed without entries), or every row it read was rejected. Either way
+    nothing of the file reached the graph, and a script must not take it for a load."""
+    names = ", ".join(p.name for p in summary.paths)
+    if summary.rows == 0:
+        return f"nothing was read from {names}: no data rows (check the export)"
+    if summary.rejected and _rejected_rows(summary) >= summary.rows:
+        return (f"every row of {names} was rejected ({summary.rows:,} rows): nothing was "
+                f"loaded; the reasons are in {summary.rejects_file}")
+    return None
+
+
+def _rejected_rows(summary: LoadSummary) -> int:
+    """Distinct rows (file and line) in the load's reject file: a row can be rejected for
+    several reasons, and the count of rejects is not a count of rows."""
+    if summary.rejects_file is None:
+        return 0
+    rows = set()
+    with summary.rejects_file.open(encoding="utf-8") as f:
+        for line in f:
+            entry = json.loads(line)
+            if entry.get("line"):
+                rows.add((entry.get("file"), entry["line"]))
+    return len(rows)
+
+
 def run_specs(specs: list[LoadSpec], strict: bool) -> None:
-    rejected = 0
+    """Every load in order. Exit status: 1 when a load read nothing or rejected every row it
+    read (the others still run), or with --strict when any row was rejected; else 0."""
+    rejected, failed = 0, False
     for spec in specs:  # every spec's options are checked before anything loads
         spec.context()
     with opened_store() as store:
@@ -74,7 +104,12 @@ def run_specs(specs: list[LoadSpec], strict: bool) -> None:
             summary = run_spec(store, spec)
             print_summary(summary)
             rejected += summary.rejected
-    if strict and rejected:
+            why = failure(summary)
+            if why is not None:
+                err.print(Text.assemble(("error: ", "red"), f"{summary.source}: {why}"),
+                          soft_wrap=True)
+                failed = True
+    if failed or (strict and rejected):
         raise typer.Exit(1)
 
 
@@ -84,7 +119,9 @@ def load(
     manifest: Annotated[Path | None, typer.Option(
         help="a TOML file of [[load]] entries (source, paths, owner, observed_at, timezone, "
              "mapping), run in order", exists=True, dir_okay=False)] = None,
-    strict: Annotated[bool, typer.Option(help="exit 1 if any row is rejected")] = False,
+    strict: Annotated[bool, typer.Option(
+        help="exit 1 if any row is rejected (without it: only when every row is, or nothing "
+             "is read)")] = False,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         if manifest is not None:
@@ -119,7 +156,9 @@ def _command(name: str) -> None:
             help="IANA zone for times the file writes without one (default UTC)")] = None,
         mapping: Annotated[Path | None, typer.Option(
             help="TOML column mapping (the csv source)", exists=True, dir_okay=False)] = None,
-        strict: Annotated[bool, typer.Option(help="exit 1 if any row is rejected")] = False,
+        strict: Annotated[bool, typer.Option(
+            help="exit 1 if any row is rejected (without it: only when every row is, or "
+                 "nothing is read)")] = False,
     ) -> None:
         spec = LoadSpec(name, list(paths), owner, _observed(observed_at, timezone), timezone,
                         mapping)

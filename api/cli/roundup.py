@@ -165,9 +165,12 @@ def fetch(
         envvar="RELGRAPH_ROUNDUP_CONTACT",
         help="the URL in the User-Agent where feed owners read who fetches them")
     ] = DEFAULT_CONTACT,
-    strict: Annotated[bool, typer.Option(help="exit 1 if any feed failed")] = False,
+    strict: Annotated[bool, typer.Option(
+        help="kept for scripts that pass it: a failed feed always exits 1")] = False,
 ) -> None:
-    """Fetch every feed (conditional GET, redirects, timeouts), one line per feed."""
+    """Fetch every feed (conditional GET, redirects, timeouts), one line per feed. Exit status
+    0 when every feed was fetched (or had not changed), 1 when any failed, as the summary
+    line says."""
     options = FetchOptions(concurrency=concurrency, connect_timeout=min(timeout, 10.0),
                            read_timeout=timeout, total_timeout=max(60.0, 3 * timeout),
                            max_bytes=int(max_mb * (1 << 20)), user_agent=user_agent(contact))
@@ -179,7 +182,7 @@ def fetch(
     for feed in report.feeds:  # one line each, never wrapped: easy to grep and to diff
         out.print(report_line(feed), highlight=False, soft_wrap=True)
     out.print(report.summary, highlight=False, soft_wrap=True)
-    if strict and report.count(Outcome.FAILED):
+    if report.count(Outcome.FAILED):  # with or without --strict: a script must see it
         raise typer.Exit(1)
 
 

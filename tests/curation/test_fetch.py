@@ -289,7 +289,7 @@ def test_the_fetch_command_prints_one_line_per_feed(tmp_path: Path,
         strict = CliRunner().invoke(app, ["fetch", "--timeout", "2", "--strict"])
     finally:
         get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a feed failed: the exit status says so too
     lines = result.stdout.splitlines()  # the report; stderr apart
     assert len(lines) == 4, result.output
     assert lines[0].startswith("failed    ") and lines[0].endswith(

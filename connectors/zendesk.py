@@ -11,15 +11,19 @@ Summation column, Submitter, Assignee, Group, Priority, Ticket type, Updated at 
     Description [Ticket description]            the first comment, when the export has it
     Requester [Requester name], Requester email, Requester id, Organization
     Status, Tags (space- or comma-separated), Via [Channel, Ticket channel], URL [Ticket URL]
+    Solved at [Ticket solved - Timestamp]       when it was solved (read like Created at)
 
 Each ticket becomes a `Concern` keyed "zendesk:<Id>" (text = subject and description, subject,
-channel, created time, status, url), the requester as a `Person` (e-mail as written, and
-"zendesk:<Requester id>" as source key when the export has it; their Organization as employer)
-who RAISED it, and a `Tag` of the text with the ticket's tags as explicit topics. The channel
-comes from "Via": Mail -> email, Chat/Messaging -> chat, Phone/Voice -> call, Twitter/Facebook
-… -> social, anything else (Web form, API, Help Center …) -> ticket. A ticket whose requester
-has neither an e-mail nor an id still loads as a Concern (counted in a note). Quoted descriptions
-over several lines are one row, reported at the line the row starts on.
+channel, created time, status in lower case — new, open, pending, hold or on-hold, solved,
+closed —, when it was solved, url; a concern is open until it is solved or closed, see
+graph/questions/entities.py, and a later export's load brings its status up to date), the
+requester as a `Person` (e-mail as written, and "zendesk:<Requester id>" as source key when the
+export has it; their Organization as employer) who RAISED it, and a `Tag` of the text with the
+ticket's tags as explicit topics. The channel comes from "Via": Mail -> email, Chat/Messaging ->
+chat, Phone/Voice -> call, Twitter/Facebook … -> social, anything else (Web form, API, Help
+Center …) -> ticket. A ticket whose requester has neither an e-mail nor an id still loads as a
+Concern (counted in a note). Quoted descriptions over several lines are one row, reported at the
+line the row starts on.
 
     >>> import tempfile, pathlib
     >>> from connectors.source import ReadContext
@@ -124,7 +128,8 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
                    "Ticket organization name"),
                   ("Status", "Ticket status"), ("Tags", "Ticket tags"),
                   ("Via", "Channel", "Ticket channel", "Source"),
-                  ("URL", "Ticket URL", "Link")],
+                  ("URL", "Ticket URL", "Link"),
+                  ("Solved at", "Ticket solved - Timestamp", "Solved", "Date solved")],
     )
     anonymous = 0
     for row in rows:
@@ -146,6 +151,13 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
         except ValueError as exc:
             yield BadLine(path, row.line, "Created at", str(exc))
             continue
+        solved_at = None
+        if row["Solved at"]:
+            try:
+                solved_at = ctx.clock.parse(row["Solved at"])
+            except ValueError as exc:
+                yield BadLine(path, row.line, "Solved at", str(exc))
+                continue
         concern = KeyRef("Concern", "zendesk:" + ticket_id)
         props: dict[str, Any] = {"text": text, "channel": channel_of(row["Via"]) or "ticket",
                                  "at": at}
@@ -153,6 +165,8 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
             props["subject"] = subject
         if row["Status"]:
             props["status"] = row["Status"].casefold()
+        if solved_at is not None:
+            props["solved_at"] = solved_at
         if row["URL"]:
             props["url"] = row["URL"]
         organization = row["Organization"]

@@ -110,7 +110,7 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType("Concern", keys.plain_key, (
             Prop("text", S, required=True), Prop("channel", S, choices=CONCERN_CHANNELS),
             Prop("at", DT, required=True), Prop("subject", S), Prop("status", S),
-            Prop("url", S),
+            Prop("url", S), Prop("solved_at", DT),
         ), indexed=("at",)),
         NodeType("Event", keys.plain_key, (
             Prop("type", S, required=True), Prop("at", DT, required=True), Prop("properties", J),

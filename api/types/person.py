@@ -167,7 +167,8 @@ class Person:
         card = await self._card(info)
         return [known(c, self.as_of) for c in card.known_by] if card else []
 
-    @strawberry.field(description="Concerns they raised in the 90 days up to asOf, newest first.")
+    @strawberry.field(description="Concerns they raised in the 90 days up to asOf and still open "
+                                  "then (not solved or closed by asOf), newest first.")
     async def open_concerns(self, info: Info) -> list[Concern]:
         card = await self._card(info)
         return [concern(c) for c in card.open_concerns] if card else []

@@ -11,8 +11,11 @@ The rules, in words:
   (ended at or before as_of, latest end first) as in the person profile; connections counts
   the people they KNOW; `known_by` the people on our team at as_of who know them, with that
   KNOWS's strength, strongest first (their `via` is empty: they are our side);
-  `open_concerns` the concerns they raised inside [as_of - 90 days, as_of], newest first, with
-  their topics. `title` is their current job's title, else the title stored on them.
+  `open_concerns` the concerns they raised inside [as_of - 90 days, as_of] that are still open
+  at as_of, newest first, with their topics. A concern is closed when its status is solved or
+  closed (any case) and it was solved at or before as_of, or its source did not say when (a
+  Zendesk ticket solved on the 5th was open on the 4th); every other status, or none (a call
+  note), is open. `title` is their current job's title, else the title stored on them.
   A `brief` query gives only what the node and its jobs say (name, e-mail, title, properties,
   current and past jobs; the card says `brief`, connections 0, known_by and open_concerns
   empty): what a name in a list needs. It costs the same for someone who knows thousands
@@ -59,6 +62,14 @@ from graph.schema import COMPANY_FLAGS
 from graph.view import GraphView, Node
 
 OPEN_CONCERNS = timedelta(days=90)
+CLOSED_STATUSES = ("solved", "closed")  # a concern's status, lower-cased
+
+
+def is_open(status: str | None, solved_at: datetime | None, as_of: datetime) -> bool:
+    """Whether a concern is still open at as_of (the rule in the module doc)."""
+    if (status or "").lower() not in CLOSED_STATUSES:
+        return True
+    return solved_at is not None and solved_at > as_of
 
 
 def _normalised(raw: Iterable[str], normalise: Callable[[str], str]) -> tuple[str, ...]:
@@ -121,7 +132,9 @@ RETURN p {{.*}} AS person,
   [(p)-[k:KNOWS]-(s:Person) WHERE {_TEAM_MEMBER} |
    {{id: s.id, name: s.name, title: s.title, strength: k.strength,
     jobs: {jobs_cypher("s", "j", "c")}}}] AS known_by,
-  [k IN [(p)-[:RAISED]->(k:Concern) | k] WHERE $concerns_since <= k.at <= $as_of |
+  [k IN [(p)-[:RAISED]->(k:Concern) | k] WHERE $concerns_since <= k.at <= $as_of
+     AND NOT (toLower(coalesce(k.status, '')) IN $closed
+          AND coalesce(k.solved_at <= $as_of, true)) |
    {{concern_id: k.id, text: k.text, channel: k.channel, at: k.at,
     topics: [(k)-[:ABOUT]->(t:Topic) | t.id]}}] AS concerns"""
 # The windows (concerns, triggers) filter lists of the key's own nodes: written as a pattern's
@@ -139,7 +152,8 @@ RETURN p {.*} AS person,
 def _people_cypher(q: PeopleQuery) -> Cypher:
     assert q.as_of is not None
     return Cypher(PEOPLE_BRIEF_CYPHER if q.brief else PEOPLE_CYPHER, {
-        "keys": list(q.keys), "as_of": q.as_of, "concerns_since": q.as_of - OPEN_CONCERNS})
+        "keys": list(q.keys), "as_of": q.as_of, "concerns_since": q.as_of - OPEN_CONCERNS,
+        "closed": list(CLOSED_STATUSES)})
 
 
 def _card(person: dict[str, Any], jobs: list[Employment], connections: int,
@@ -195,7 +209,8 @@ def _people_embedded(view: GraphView, q: PeopleQuery) -> dict[str, PersonCard]:
         concerns = [
             ConcernEvidence(c[1], a["text"], a.get("channel"), a["at"], view.topics(c))
             for c, _ in view.out(person, "RAISED") for a in (view.attrs(c),)
-            if since <= a["at"] <= as_of]
+            if since <= a["at"] <= as_of
+            and is_open(a.get("status"), a.get("solved_at"), as_of)]
         cards[key] = _card({"id": key, **attrs}, view.jobs(person),
                            len({s for s, _ in neighbours}), known_by, concerns, as_of)
     return cards

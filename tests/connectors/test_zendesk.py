@@ -130,6 +130,39 @@ def test_explore_export_fixture() -> None:
     assert ctx.clock.naive == 2
 
 
+# An Explore tickets report as Zendesk writes it: statuses capitalised, "On-hold", the solved
+# instant of the tickets that were solved (Closed tickets were solved first).
+EXPLORE_STATUSES = (
+    "\ufeffTicket ID,Ticket subject,Ticket status,Ticket channel,Ticket created - Timestamp,"
+    "Ticket solved - Timestamp,Requester name,Requester email,Ticket organization name,"
+    "Ticket tags\n"
+    "1,We may leave,New,Email,2026-10-25 09:00:00,,Ada,ada@acme.com,Acme,churn\n"
+    "2,Export slow,Open,Email,2026-10-24 09:00:00,,Ada,ada@acme.com,Acme,\n"
+    "3,Waiting on you,Pending,Email,2026-10-23 09:00:00,,Ada,ada@acme.com,Acme,\n"
+    "4,Parked,On-hold,Email,2026-10-22 09:00:00,,Ada,ada@acme.com,Acme,\n"
+    "5,Fixed,Solved,Email,2026-10-21 09:00:00,2026-10-22 10:30:00,Ada,ada@acme.com,Acme,\n"
+    "6,Done,Closed,Email,2026-10-20 09:00:00,2026-10-20 12:00:00,Ada,ada@acme.com,Acme,\n")
+
+
+def test_each_ticket_keeps_its_status_and_when_it_was_solved(tmp_path: Path) -> None:
+    found = concerns(run(write(tmp_path, EXPLORE_STATUSES)))
+    assert [(k, n.props["status"], n.props.get("solved_at")) for k, n in found.items()] == [
+        ("zendesk:1", "new", None), ("zendesk:2", "open", None),
+        ("zendesk:3", "pending", None), ("zendesk:4", "on-hold", None),
+        ("zendesk:5", "solved", datetime(2026, 10, 22, 10, 30, tzinfo=UTC)),
+        ("zendesk:6", "closed", datetime(2026, 10, 20, 12, 0, tzinfo=UTC))]
+    legacy = concerns(run(FIXTURES / "tickets.csv"))  # its "Solved at" column
+    assert legacy["zendesk:1202"].props["solved_at"] == datetime(2024, 3, 7, 10, tzinfo=UTC)
+    assert "solved_at" not in legacy["zendesk:1206"].props  # closed, no instant exported
+
+
+def test_a_bad_solved_instant_rejects_its_row(tmp_path: Path) -> None:
+    path = write(tmp_path, EXPLORE_STATUSES.replace("2026-10-22 10:30:00", "soon"))
+    items = run(path)
+    assert bad(items) == [(6, "Solved at")]
+    assert "zendesk:5" not in concerns(items) and "zendesk:6" in concerns(items)
+
+
 @pytest.mark.parametrize(("via", "channel"), [
     ("Mail", "email"), ("Email", "email"), ("Chat", "chat"), ("Native messaging", "chat"),
     ("WhatsApp", "chat"), ("Phone call (incoming)", "call"), ("Voicemail", "call"),

@@ -27,6 +27,7 @@ from api.errors import BadUserInput, Unauthenticated
 from api.loaders import Loaders
 from api.lookup import company_lookup, person_lookup
 from api.services import ServicesDep
+from api.topics import asked_topic, check_topics
 from api.types.scalars import parse_duration, parse_zoned
 from connectors.csvio import csv_safe
 from graph.model import MAX_LIMIT, ReaderMatch, ReaderQuery, now_utc
@@ -127,15 +128,20 @@ async def export_connections(
         content_kind = content_kind.lower()
         if content_kind not in CONTENT_KINDS:
             raise BadUserInput(f"contentKind: one of {', '.join(sorted(CONTENT_KINDS))}")
+    taxonomy = services.writer.taxonomy
     query = ReaderQuery(
-        read_topic=v.required(read_topic, "readTopic", limit=200),
-        concern_topic=v.required(concern_topic, "concernTopic", limit=200),
+        read_topic=asked_topic(v.required(read_topic, "readTopic", limit=200), taxonomy),
+        concern_topic=asked_topic(v.required(concern_topic, "concernTopic", limit=200),
+                                  taxonomy),
         read_window=_window(read_within, "readWithin"),
         concern_window=_window(concern_within, "concernWithin"),
         person=v.person_key(of, "of") if of is not None else None, content_kind=content_kind,
         as_of=_moment(as_of, "asOf") or now_utc(), limit=MAX_LIMIT)
     store = services.store
     first: Page = await store.ask_async(READERS, query)  # errors answer before the stream starts
+    if not first.total:  # an unknown topic: 400 with the nearest ones, as GraphQL says it
+        await check_topics(store, taxonomy, ((read_topic, "readTopic"),
+                                             (concern_topic, "concernTopic")))
     loaders = Loaders(store)
     head = _csv([EXPORT_COLUMNS]) + _csv(await _rows(loaders, first.items))
 

@@ -179,3 +179,53 @@ def test_roundup_fetch_exits_1_when_a_feed_failed(tmp_path: Path) -> None:
         failed = relgraph("roundup", "fetch", "--timeout", "2", data=data, check=False)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "1 failed" in failed.stdout and "failed    " in failed.stdout
+
+
+# --- empty answers say why ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("demo") / "data"
+    relgraph("demo", data=data)
+    return data
+
+
+def test_an_unknown_topic_says_did_you_mean(demo: Path) -> None:
+    for args, message in (
+            (("--topic", "crmm", "--concern", "churn"),
+             "unknown topic 'crmm' (--topic): did you mean crm?"),
+            (("--topic", "crm", "--concern", "chrun"),
+             "unknown topic 'chrun' (--concern): did you mean churn?")):
+        for question in ("readers", "companies"):
+            result = relgraph("query", question, *args, "--as-of", "2026-11-01", data=demo,
+                              check=False)
+            assert result.returncode == 1 and message in one_line(result.stderr), result
+
+
+def test_a_synonym_asks_about_its_topic(demo: Path) -> None:
+    result = relgraph("query", "readers", "--topic", "customer relationship management",
+                      "--concern", "churn", "--as-of", "2026-11-01", "--format", "json",
+                      data=demo)
+    assert len(json.loads(result.stdout)) == 3
+
+
+@pytest.mark.parametrize(("as_of", "why"), [
+    ("2020-01-01", "--as-of 2020-01-01 is before the first read about crm (2026-04-02 10:00 UTC)"),
+    ("2030-01-01", "the last concern about churn (2026-10-28 09:12 UTC) is more than 30d before "
+                   "--as-of 2030-01-01: give an earlier --as-of or a wider --concern-window"),
+])
+def test_an_empty_answer_says_why(demo: Path, as_of: str, why: str) -> None:
+    table = relgraph("query", "readers", "--topic", "crm", "--concern", "churn", "--as-of", as_of,
+                     data=demo).stdout
+    assert one_line(table).startswith("Nobody matches: ") and why in one_line(table)
+    as_csv = relgraph("query", "companies", "--topic", "crm", "--concern", "churn", "--as-of",
+                      as_of, "--format", "csv", data=demo)
+    assert as_csv.stdout == "company,name,people,person_ids\n"  # still what a program reads
+    assert why in one_line(as_csv.stderr)
+
+
+def test_an_empty_answer_with_evidence_in_the_windows(demo: Path) -> None:
+    table = relgraph("query", "readers", "--topic", "crm", "--concern", "churn", "--as-of",
+                     "2026-11-01", "--kind", "video", data=demo).stdout
+    assert "Nobody matches: the windows hold reads about crm and concerns about churn, but no " \
+           "connection of our team did both (reading video content)" in one_line(table)

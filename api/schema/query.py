@@ -13,6 +13,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from api import validate as v
 from api.context import Info
 from api.errors import BadUserInput
+from api.topics import asked_topic, check_topics
 from api.types.company import Company
 from api.types.enums import ContentKind, TriggerType
 from api.types.matches import (
@@ -27,6 +28,7 @@ from api.types.person import Person
 from api.types.scalars import Duration
 from api.types.search import SearchHit, search_hit
 from api.types.trigger import Trigger, trigger
+from connectors.tagging import Taxonomy
 from graph.model import ReaderQuery, now_utc
 from graph.questions.readers import COMPANIES, READERS
 from graph.questions.search import MAX_HITS, SEARCH, SearchQuery
@@ -41,10 +43,12 @@ OF = "Whose connections: an e-mail or source key; omitted, anyone on our team (p
 
 def _reader_query(of: strawberry.ID | None, read_topic: str, content_kind: ContentKind | None,
                   read_within: timedelta, concern_topic: str, concern_within: timedelta,
-                  as_of: datetime, first: int, offset: int) -> ReaderQuery:
+                  as_of: datetime, first: int, offset: int, taxonomy: Taxonomy) -> ReaderQuery:
+    """A synonym asks about its topic (`api.topics`): "customer churn" is churn."""
     return ReaderQuery(
-        read_topic=v.required(read_topic, "readTopic", limit=200),
-        concern_topic=v.required(concern_topic, "concernTopic", limit=200),
+        read_topic=asked_topic(v.required(read_topic, "readTopic", limit=200), taxonomy),
+        concern_topic=asked_topic(v.required(concern_topic, "concernTopic", limit=200),
+                                  taxonomy),
         read_window=read_within, concern_window=concern_within,
         person=v.person_key(str(of), "of") if of is not None else None,
         content_kind=content_kind.value if content_kind is not None else None,
@@ -82,9 +86,14 @@ class Query:
     ) -> Connection[ConnectionMatch]:
         page = window(first, after, default=info.context.services.settings.api_page_size)
         moment = as_of or now_utc()
-        answer = await info.context.services.store.ask_async(READERS, _reader_query(
+        services = info.context.services
+        answer = await services.store.ask_async(READERS, _reader_query(
             of, read_topic, content_kind, read_within or READ_WITHIN, concern_topic,
-            concern_within or CONCERN_WITHIN, moment, page.first, page.offset))
+            concern_within or CONCERN_WITHIN, moment, page.first, page.offset,
+            services.writer.taxonomy))
+        if not answer.total:  # an unknown topic is an error, never a silent empty answer
+            await check_topics(services.store, services.writer.taxonomy,
+                               ((read_topic, "readTopic"), (concern_topic, "concernTopic")))
         return connection([connection_match(m, moment) for m in answer.items], answer.total,
                           page)
 
@@ -102,9 +111,14 @@ class Query:
     ) -> Connection[CompanyConnections]:
         page = window(first, after, default=info.context.services.settings.api_page_size)
         moment = as_of or now_utc()
-        answer = await info.context.services.store.ask_async(COMPANIES, _reader_query(
+        services = info.context.services
+        answer = await services.store.ask_async(COMPANIES, _reader_query(
             of, read_topic, content_kind, read_within or READ_WITHIN, concern_topic,
-            concern_within or CONCERN_WITHIN, moment, page.first, page.offset))
+            concern_within or CONCERN_WITHIN, moment, page.first, page.offset,
+            services.writer.taxonomy))
+        if not answer.total:
+            await check_topics(services.store, services.writer.taxonomy,
+                               ((read_topic, "readTopic"), (concern_topic, "concernTopic")))
         return connection([company_connections(m, moment) for m in answer.items],
                           answer.total, page)
 

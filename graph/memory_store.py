@@ -55,6 +55,7 @@ from graph.snapshot import read_snapshot
 from graph.view import GraphView
 
 Node = tuple[str, str]
+_MISSING = object()
 Signature = tuple[int, int, int]  # inode, size, mtime of the snapshot this state was read from
 
 
@@ -332,12 +333,12 @@ class MemoryStore:
                 except BadRow as exc:
                     result.rejects.append(Reject.of(exc))
             with self._writing() as changes:
-                self._apply_nodes(label, valid, source, changes)
+                self._apply_nodes(label, valid, source, changes, result)
             result.written += len(valid)
         return result
 
     def _apply_nodes(self, label: str, rows: list[NodeRow], source: str,
-                     changes: Changes) -> None:
+                     changes: Changes, result: WriteResult) -> None:
         keys, loaded_at = self._labels[label], now_utc()
         for row in rows:
             node = (label, row.key)
@@ -346,10 +347,10 @@ class MemoryStore:
                 self._g.add_node(node, sources=(source,), loaded_at=loaded_at)
                 attrs = self._nodes[node]
                 keys.add(row.key)
-            else:
-                attrs["sources"] = self._with_source(attrs["sources"], source)
-                attrs["loaded_at"] = loaded_at
-            newer_wins(attrs, row.props, row.seen)
+                newer_wins(attrs, row.props, row.seen)
+                result.created.append(row.index)
+            elif self._update(attrs, row.props, row.seen, source, loaded_at):
+                result.changed.append(row.index)
             if label == "Company":
                 self._state.index_flags(row.key, attrs)
             changes.put_node(node, attrs)
@@ -376,15 +377,16 @@ class MemoryStore:
                     result.rejects.append(Reject.of(exc))
             with self._writing() as changes:
                 written = self._apply_relationships(rtype.type, start_label, end_label, valid,
-                                                    source, result.rejects, changes)
+                                                    source, result, changes)
             result.written += written
         result.rejects.sort(key=lambda r: r.row)
         return result
 
     def _apply_relationships(self, rel: str, start_label: str, end_label: str,
-                             rows: list[RelRow], source: str, rejects: list[Reject],
+                             rows: list[RelRow], source: str, result: WriteResult,
                              changes: Changes) -> int:
         """Write the rows whose two ends exist; the others become rejects. Returns how many."""
+        rejects = result.rejects
         written, loaded_at = 0, now_utc()
         for row in rows:
             u, v = (start_label, row.start), (end_label, row.end)
@@ -400,13 +402,30 @@ class MemoryStore:
                 self._g.add_edge(u, v, key=rel, sources=(source,), loaded_at=loaded_at)
                 attrs = self._succ[u][v][rel]
                 self._rel_counts[rel] += 1
-            else:
-                attrs["sources"] = self._with_source(attrs["sources"], source)
-                attrs["loaded_at"] = loaded_at
-            newer_wins(attrs, row.props, row.seen)
+                newer_wins(attrs, row.props, row.seen)
+                result.created.append(row.index)
+            elif self._update(attrs, row.props, row.seen, source, loaded_at):
+                result.changed.append(row.index)
             changes.put_rel((rel, *u, *v), attrs)
             written += 1
         return written
+
+    def _update(self, attrs: dict[str, Any], props: Mapping[str, Any], seen: datetime | None,
+                source: str, loaded_at: datetime) -> bool:
+        """Apply a row to a stored node or relationship; whether any property other than
+        loaded_at changed. Properties are only ever added or replaced, never removed."""
+        sources = attrs["sources"]
+        attrs["sources"] = self._with_source(sources, source)
+        attrs["loaded_at"] = loaded_at
+        if seen is None:  # the row's values win: a change if any differs (the common case)
+            changed = len(attrs["sources"]) != len(sources) or any(
+                attrs.get(name, _MISSING) != value for name, value in props.items())
+            attrs.update(props)
+            return changed
+        before = dict(attrs)
+        newer_wins(attrs, props, seen)
+        return len(attrs["sources"]) != len(sources) or len(attrs) != len(before) or any(
+            before[name] != value for name, value in attrs.items())
 
     def delete_all(self) -> None:
         with self._writing() as changes:

@@ -191,8 +191,16 @@ class Reject:
 
 @dataclass(slots=True)
 class WriteResult:
+    """What an upsert did. `written`: rows stored (whether or not they changed anything).
+    `created` and `changed`: positions of rows (as in `rejects`) that made a new node or
+    relationship, and that changed an existing one (any property other than loaded_at,
+    `sources` included, differs after the row); a row that changed nothing is in neither. A
+    summary counts distinct nodes and relationships from them, as `store info` would."""
+
     written: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    created: list[int] = field(default_factory=list)
+    changed: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,3 +176,64 @@ def test_delete_all(store: GraphStore, tmp_path: Path) -> None:
 def test_migrate_is_idempotent(store: GraphStore) -> None:
     store.migrate()
     assert store.migrate() == []
+
+
+SEPT, OCT, NOV = "2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z"
+
+
+def test_a_write_names_the_rows_that_created_or_changed_something(store: GraphStore) -> None:
+    """`created` and `changed` are row positions, as rejects are; a row that leaves every
+    property as it was (loaded_at aside) is in neither."""
+    first = store.upsert_nodes("Person", [{"id": "a@x.com", "name": "A"}, {"id": ""},
+                                          {"id": "b@x.com", "born": "x"}, {"id": "b@x.com"}],
+                               source="crm")
+    assert (first.created, first.changed, first.written) == ([0, 3], [], 2)
+    again = store.upsert_nodes("Person", [{"id": "A@x.com", "name": "A"}, {"id": "b@x.com"},
+                                          {"id": "c@x.com"}], source="crm")
+    assert (again.created, again.changed) == ([2], [])  # identical: unchanged
+    edit = store.upsert_nodes("Person", [{"id": "b@x.com"}, {"id": "a@x.com", "name": "Ann"},
+                                         {"id": "c@x.com", "title": "CTO"}], source="crm")
+    assert (edit.created, edit.changed) == ([], [1, 2])  # a new value; a new property
+    other = store.upsert_nodes("Person", [{"id": "a@x.com", "name": "Ann"}, {"id": "b@x.com"}],
+                               source="hubspot")
+    assert (other.created, other.changed) == ([], [0, 1])  # a new source is a change
+
+
+def test_observed_rows_that_change_nothing_are_unchanged(store: GraphStore) -> None:
+    rows = [{"id": "o@x.com", "name": "Old", "title": "CTO", "observed_at": SEPT},
+            {"id": "o@x.com", "name": "New", "observed_at": NOV}]
+    assert store.upsert_nodes("Person", rows[:1], source="crm").created == [0]
+    assert store.upsert_nodes("Person", rows[1:], source="crm").changed == [0]
+    between = store.upsert_nodes("Person", [
+        {"id": "o@x.com", "name": "Middle", "title": "CEO", "observed_at": OCT}], source="crm")
+    assert (between.created, between.changed) == ([], [])  # older than NOV: fills nothing
+    fills = store.upsert_nodes("Person", [
+        {"id": "o@x.com", "name": "Middle", "location": "Oslo", "observed_at": OCT}],
+        source="crm")
+    assert (fills.created, fills.changed) == ([], [0])  # fills a gap
+    same = store.upsert_nodes("Person", [
+        {"id": "o@x.com", "name": "New", "observed_at": NOV}], source="crm")
+    assert (same.created, same.changed) == ([], [])  # the latest observation again
+    earlier = store.upsert_nodes("Person", [
+        {"id": "o@x.com", "name": "Older", "observed_at": "2026-08-01T00:00:00Z"}],
+        source="crm")
+    assert (earlier.created, earlier.changed) == ([], [0])  # first_seen moves back
+
+
+def test_relationship_writes_name_created_and_changed_rows(store: GraphStore) -> None:
+    store.upsert_nodes("Person", [{"id": "a@x.com"}, {"id": "b@x.com"}], source="t")
+    store.upsert_nodes("Company", [{"id": "x.com"}], source="t")
+    first = store.upsert_relationships("WORKS_AT", [
+        {"from": "a@x.com", "to": "x.com", "title": "CTO"},
+        {"from": "a@x.com", "to": "y.com"},
+        {"from": "b@x.com", "to": "x.com", "observed_at": SEPT}], source="t")
+    assert (first.created, first.changed, first.written) == ([0, 2], [], 2)
+    again = store.upsert_relationships("WORKS_AT", [
+        {"from": "b@x.com", "to": "x.com", "observed_at": SEPT},
+        {"from": "a@x.com", "to": "x.com", "title": "CTO"},
+        {"from": "a@x.com", "to": "x.com", "title": "CEO"}], source="t")
+    assert (again.created, again.changed) == ([], [2])
+    knows = store.upsert_relationships("KNOWS", [
+        {"from": "a@x.com", "to": "b@x.com", "strength": 0.5},
+        {"from": "b@x.com", "to": "a@x.com", "strength": 0.5}], source="t")
+    assert (knows.created, knows.changed) == ([0], [])  # one pair, the same values

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from difflib import get_close_matches
 from typing import Any
 
 from graph import keys
@@ -78,11 +79,15 @@ class ReaderQuery:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {self.limit}")
         if self.offset < 0:
             raise QueryError(f"offset must not be negative, got {self.offset}")
-        if self.content_kind is not None and self.content_kind not in CONTENT_KINDS:
-            raise QueryError(
-                f"unknown content kind {self.content_kind!r}; "
-                f"one of {', '.join(sorted(CONTENT_KINDS))}"
-            )
+        kind = self.content_kind
+        if kind is not None:  # "White Paper", "white-paper" and white_paper are one kind
+            kind = "_".join(kind.replace("-", " ").casefold().split())
+            if kind not in CONTENT_KINDS:
+                near = get_close_matches(kind, sorted(CONTENT_KINDS), n=2, cutoff=0.6)
+                raise QueryError(
+                    f"unknown content kind {self.content_kind!r}"
+                    + (f": did you mean {' or '.join(near)}?" if near else "")
+                    + f"; one of {', '.join(sorted(CONTENT_KINDS))}")
         try:
             person = person_key(self.person) if self.person is not None else None
             read_topic = keys.slugify(self.read_topic)
@@ -91,7 +96,7 @@ class ReaderQuery:
             raise QueryError(str(exc)) from None
         return ReaderQuery(
             read_topic=read_topic, concern_topic=concern_topic, read_window=self.read_window,
-            concern_window=self.concern_window, person=person, content_kind=self.content_kind,
+            concern_window=self.concern_window, person=person, content_kind=kind,
             as_of=as_utc(self.as_of), limit=self.limit, offset=self.offset,
         )
 

@@ -14,7 +14,10 @@ twin. Chains (a -> b, b -> c) are resolved first, so every fold names its final 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
+from graph.questions.nodes import NODES, NodesQuery
+from graph.schema import node_type
 from graph.store import GraphStore
 
 # label of the folded node -> (label of the dependent, the prefix of its key)
@@ -40,29 +43,64 @@ def final(folds: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in resolved.items() if k != v}
 
 
-def fold(store: GraphStore, label: str, folds: Mapping[str, str], *, source: str) -> int:
-    """Fold every key of `folds` into its (final) kept key, and the nodes keyed by them.
-    Returns how many folded nodes of `label` existed."""
+@dataclass
+class Folded:
+    merged: int = 0  # folded nodes of the label that existed
+    created: set[str] = field(default_factory=set)  # kept nodes that did not exist before
+
+
+def fold(store: GraphStore, label: str, folds: Mapping[str, str], *, source: str) -> Folded:
+    """Fold every key of `folds` into its (final) kept key, and the nodes keyed by them."""
     pairs = sorted(final(folds).items())
     if not pairs:
-        return 0
-    store.upsert_nodes(label, [{"id": k} for k in sorted({keep for _, keep in pairs})],
-                       source=source)
-    merged = store.fold_aliases(label, pairs)
+        return Folded()
+    kept = sorted({keep for _, keep in pairs})
+    made = store.upsert_nodes(label, [{"id": k} for k in kept], source=source)
+    done = Folded(store.fold_aliases(label, pairs), {kept[i] for i in made.created})
     for dependent, prefix in DEPENDENTS.get(label, ()):
         fold_existing(store, dependent, ((prefix + f, prefix + k) for f, k in pairs),
                       source=source)
-    return merged
+    return done
 
 
 def fold_existing(store: GraphStore, label: str, pairs: Iterable[tuple[str, str]], *,
                   source: str) -> int:
-    """Fold those (folded, kept) pairs whose folded node exists (a missing kept node is made
-    first, with only its key: it takes everything the folded one had)."""
+    """Fold those (folded, kept) pairs whose folded node exists. A kept node that does not exist
+    yet is made first from the folded one's properties (an Event cannot be written without its
+    type and time), then takes everything else the folded one had."""
     pairs = list(pairs)
     present = store.existing(label, [f for f, _ in pairs])
     todo = [(f, k) for f, k in pairs if f in present]
     if not todo:
         return 0
-    store.upsert_nodes(label, [{"id": k} for k in sorted({k for _, k in todo})], source=source)
+    kept = {k for _, k in todo}
+    missing = kept - store.existing(label, kept)
+    if missing:
+        declared = node_type(label).prop_map
+        found = store.ask(NODES, NodesQuery(label, tuple(f for f, k in todo if k in missing)))
+        rows = {}
+        for folded, keep in todo:
+            if keep in missing and keep not in rows:
+                props = found.get(folded, {})
+                rows[keep] = {**{n: v for n, v in props.items() if n in declared}, "id": keep}
+        store.upsert_nodes(label, [rows[k] for k in sorted(rows)], source=source)
     return store.fold_aliases(label, todo)
+
+
+def folds_by_label(folds: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """Per label, each folded key -> its final kept key, the dependents' included (what a
+    count of written nodes must read a folded key as).
+
+    >>> folds_by_label({"Company": {"acme": "acme.io"}})["Customer"]
+    {'company:acme': 'company:acme.io'}
+    """
+    found: dict[str, dict[str, str]] = {}
+    for label, pending in folds.items():
+        pairs = final(pending)
+        if not pairs:
+            continue
+        found.setdefault(label, {}).update(pairs)
+        for dependent, prefix in DEPENDENTS.get(label, ()):
+            found.setdefault(dependent, {}).update(
+                {prefix + f: prefix + k for f, k in pairs.items()})
+    return found

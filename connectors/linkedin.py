@@ -69,8 +69,8 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
     f = _open(Path(path))
     observed = snapshot_moment(ctx, f.path, CONNECTED, f.rows(),
                                named_like="Connections-2024-11-30.csv")
-    yield Node(owner, {"name": owner.name} if owner.name else {}, line=f.header_line,
-               observed_at=observed)
+    # The owner comes from --owner, not from a row of the file: line 0.
+    yield Node(owner, {"name": owner.name} if owner.name else {}, line=0, observed_at=observed)
     for row in f.rows():
         if isinstance(row, BadLine):
             yield row

@@ -33,12 +33,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
 from connectors.errors import BadLine
-from connectors.folds import final, fold
+from connectors.folds import final, fold, folds_by_label
 from connectors.merges import MergeBook, propose_people
 from connectors.records import (
     CompanyRef,
@@ -56,9 +56,10 @@ from connectors.resolve import BadRef, Resolver
 from connectors.source import ReadContext, Source
 from connectors.tagging import Taxonomy, load_taxonomy
 from graph import keys
-from graph.eventlog import READ_CHANNELS, AppendResult, EventLog, LoggedEvent
+from graph.eventlog import READ_CHANNELS, AppendResult, EventLog, LoggedEvent, ReadSpan
 from graph.feed import FeedRecorder, Outbox
-from graph.schema import OBSERVED
+from graph.model import WriteResult
+from graph.schema import OBSERVED, REL_TYPES
 from graph.store import GraphStore
 
 # Interactions worth a node of their own: timelines and the live customer feed show these.
@@ -125,9 +126,13 @@ class RejectWriter:
 class LoadSummary:
     source: str
     paths: list[Path]
-    rows: int = 0  # records and bad lines read
+    rows: int = 0  # the file's rows (lines) read, bad ones included
+    # Distinct nodes and relationships this load created or changed (as `store info` counts
+    # them: a node written by many rows once, a row that changes nothing not at all).
     nodes: Counter[str] = field(default_factory=Counter)
     relationships: Counter[str] = field(default_factory=Counter)
+    created_nodes: Counter[str] = field(default_factory=Counter)  # of which new
+    created_relationships: Counter[str] = field(default_factory=Counter)
     events_added: int = 0
     events_known: int = 0  # already in the event log (a re-load) or repeated
     merged: int = 0  # nodes folded into another by an alias this load learned
@@ -288,10 +293,6 @@ class _Batch:
         self.rows.append(row)
         self.wheres.append((arrival, where))
 
-    def written(self, written: int, bad: set[int]) -> int:
-        """Lines written: the rows the store wrote and the repeats of those rows."""
-        return written + sum(len(r) for i, r in self.repeats.items() if i not in bad)
-
     def rejected(self, rejects: list[Any]) -> list[tuple[_Where, Any]]:
         """(where, reject) for every line of every rejected row, in arrival order."""
         found = []
@@ -300,6 +301,18 @@ class _Batch:
                 found.append((arrival, where, rej))
         found.sort(key=lambda f: f[0])
         return [(where, rej) for _, where, rej in found]
+
+
+def _node_key(row: Mapping[str, Any]) -> Hashable:
+    return row["id"]  # type: ignore[no-any-return]
+
+
+def _rel_key(row: Mapping[str, Any]) -> Hashable:
+    return (row["from"], row["to"])
+
+
+def _knows_key(row: Mapping[str, Any]) -> Hashable:
+    return tuple(sorted((row["from"], row["to"])))  # undirected: one per pair
 
 
 class _Run:
@@ -320,6 +333,10 @@ class _Run:
         # (the same key, no properties, the same source), so it is counted, not sent.
         self._done: set[Hashable] = set()
         self._unreported = 0  # rows read since the last progress callback
+        self._last_row: tuple[Path, int] | None = None
+        # Keys of what this load created or changed, per label / relationship type.
+        self._touched: dict[tuple[str, ...], set[Hashable]] = {}
+        self._created: dict[tuple[str, ...], set[Hashable]] = {}
         self._event_prefix = f"{summary.source}:"
         self._appender: ThreadPoolExecutor | None = None  # appends the event log behind reading
         self._appending: Future[AppendResult] | None = None
@@ -350,7 +367,11 @@ class _Run:
         self._unreported = 0
 
     def take(self, path: Path, item: ReadItem) -> None:
-        self.summary.rows += 1
+        # A row is a line of the file: the several records one row makes share its line (a
+        # record at line 0, such as --owner's node, comes from no row).
+        if item.line and (path, item.line) != self._last_row:
+            self._last_row = (path, item.line)
+            self.summary.rows += 1
         self._unreported += 1
         if self._unreported >= PROGRESS_EVERY:
             self.report_progress()
@@ -489,8 +510,7 @@ class _Run:
         bare = None
         if len(row) == 1 and isinstance(row.get("id"), str):  # {"id": key}
             bare = row["id"]
-            if (label, bare) in self._done:
-                self.summary.nodes[label] += 1
+            if (label, bare) in self._done:  # written already: it changes nothing
                 return
         key = (label, OBSERVED in row)
         batch = self.nodes.get(key)
@@ -506,7 +526,6 @@ class _Run:
         if len(row) == 2 and isinstance(row.get("from"), str) and isinstance(row.get("to"), str):
             bare = (row["from"], row["to"])  # {"from": key, "to": key}
             if (rel, start, end, bare) in self._done:
-                self.summary.relationships[rel] += 1
                 return
         self.feed.relationship(rel, row)
         key = (rel, start, end)
@@ -523,7 +542,7 @@ class _Run:
             if batch.rows:
                 result = self.feed.upsert_nodes(self.store, label, batch.rows,
                                                 source=self.source)
-                self._written(batch, result, (label,), self.summary.nodes, label)
+                self._written(batch, result, (label,), _node_key)
 
     def flush_rels(self) -> None:
         self.flush_nodes()  # every end a relationship names is written first
@@ -532,13 +551,17 @@ class _Run:
             if batch.rows:
                 result = self.store.upsert_relationships(
                     rel, batch.rows, source=self.source, from_label=start, to_label=end)
-                self._written(batch, result, (rel, start, end), self.summary.relationships,
-                              rel)
+                self._written(batch, result, (rel, start, end),
+                              _knows_key if REL_TYPES[rel].undirected else _rel_key)
 
-    def _written(self, batch: _Batch, result: Any, kind: tuple[str, ...],
-                 counts: Counter[str], name: str) -> None:
+    def _written(self, batch: _Batch, result: WriteResult, kind: tuple[str, ...],
+                 key_of: Callable[[dict[str, Any]], Hashable]) -> None:
         bad = {rej.row for rej in result.rejects}
-        counts[name] += batch.written(result.written, bad)
+        touched = self._touched.setdefault(kind, set())
+        created = self._created.setdefault(kind, set())
+        for i in result.created:
+            created.add(key_of(batch.rows[i]))
+        touched.update(key_of(batch.rows[i]) for i in (*result.created, *result.changed))
         if len(self._done) + len(batch.bare) > _DONE_LIMIT:
             self._done.clear()
         self._done.update((*kind, bare) for bare, i in batch.bare.items() if i not in bad)
@@ -604,11 +627,40 @@ class _Run:
         self.flush_rels()
         self.store.reconcile_jobs(self.observed_people | merged_people)
         self.summary.proposed = propose_people(self.store, self.loader.merges, self.companies)
-        for p in proposals:
-            self.summary.proposed += self.loader.merges.propose("Company", p.keep, p.drop,
-                                                                p.score, p.evidence)
+        self.summary.proposed += self.loader.merges.propose_many(
+            "Company", [(p.keep, p.drop, p.score, p.evidence) for p in proposals])
         self.store.checkpoint()
         self.loader.outbox.append(self.feed.items())
+        self._tally()
+
+    def _tally(self) -> None:
+        """The summary's counts: distinct keys created or changed, each folded key counted as
+        the node it was folded into (a company first written by name, then folded into its
+        domain, is one company)."""
+        moves = folds_by_label({"Person": self.resolver.pending_people,
+                                "Company": self.resolver.pending_companies})
+        summary = self.summary
+        for kind, touched in self._touched.items():
+            created = self._created.get(kind, set())
+            if len(kind) == 1:
+                move = moves.get(kind[0], {})
+                nodes = {move.get(k, k) for k in cast(set[str], touched)}
+                summary.nodes[kind[0]] = len(nodes)
+                # A node made under a key folded away in this load is new as the node it
+                # became only if that node is new too (recorded by the fold).
+                summary.created_nodes[kind[0]] = len(
+                    {k for k in cast(set[str], created) if k not in move} & nodes)
+                continue
+            rel, start, end = kind
+            a, b = moves.get(start, {}), moves.get(end, {})
+            pairs = cast(set[tuple[str, str]], touched)
+            summary.relationships[rel] += len({(a.get(u, u), b.get(v, v)) for u, v in pairs})
+            summary.created_relationships[rel] += len(
+                [1 for u, v in cast(set[tuple[str, str]], created) if u not in a and v not in b])
+        for counts in (summary.nodes, summary.relationships, summary.created_nodes,
+                       summary.created_relationships):
+            for name in [n for n, c in counts.items() if not c]:
+                del counts[name]
 
     def _apply_aliases(self) -> set[str]:
         """Fold the nodes of the aliases this load learned into their kept nodes, with the
@@ -620,7 +672,9 @@ class _Run:
             if not pending:
                 continue
             folds = final(pending)
-            self.summary.merged += fold(self.store, label, folds, source=self.source)
+            done = fold(self.store, label, folds, source=self.source)
+            self.summary.merged += done.merged
+            self._created.setdefault((label,), set()).update(done.created)
             if label == "Person":
                 kept.update(folds.values())
                 self.read_people.update(folds.values())
@@ -656,11 +710,21 @@ class _Run:
         known = self.store.existing("Content", self.loader.events.read_urls())
         spans = self.loader.events.read_spans(people, self.contents, identities, among=known)
         first = _Where(self.summary.paths[0], 0)
+        # A READ's provenance is the files that logged its events, whichever load derives it
+        # (so the graph does not depend on which load came last).
+        by_source: dict[str, list[ReadSpan]] = {}
         for span in spans:
-            self.add_rel("READ", "Person", "Content", {
-                "from": span.person, "to": span.url, "first_at": span.first_at,
-                "last_at": span.last_at, "count": span.count,
-                "channel": ",".join(span.channels)}, lines.get(span.person, first))
+            for provenance in span.sources or (self.source,):
+                by_source.setdefault(provenance, []).append(span)
+        current = self.source
+        for provenance, group in sorted(by_source.items()):
+            self.start_file(provenance)
+            for span in group:
+                self.add_rel("READ", "Person", "Content", {
+                    "from": span.person, "to": span.url, "first_at": span.first_at,
+                    "last_at": span.last_at, "count": span.count,
+                    "channel": ",".join(span.channels)}, lines.get(span.person, first))
+        self.start_file(current)
 
     def _first_logins(self) -> None:
         identities = self.identities()

@@ -84,6 +84,7 @@ class ReadSpan:
     last_at: datetime
     count: int
     channels: tuple[str, ...]
+    sources: tuple[str, ...] = ()  # the provenance of its events (which files logged them)
 
 
 # Whom an event is by now: its person as folded since, else its person, else its visitor's.
@@ -211,22 +212,24 @@ class EventLog:
             # DuckDB's own conversion of time-zoned values. Channel names hold no comma.
             rows = con.execute(f"""
                 WITH reads AS (
-                    SELECT {_WHO} AS who, e.url, e."at", c.channel
+                    SELECT {_WHO} AS who, e.url, e."at", c.channel, e.source
                     FROM events e
                     JOIN channels c USING (type)
                     {_IDENTITY_JOINS}
                     WHERE e.url IS NOT NULL
                       {"" if only is None else "AND e.url IN (SELECT v FROM only_urls)"})
                 SELECT who, url, epoch_us(min("at")), epoch_us(max("at")), count(*),
-                       array_to_string(list(DISTINCT channel ORDER BY channel), ',')
+                       array_to_string(list(DISTINCT channel ORDER BY channel), ','),
+                       list(DISTINCT source ORDER BY source)
                 FROM reads
                 WHERE who IS NOT NULL
                   AND (who IN (SELECT v FROM wanted_people) OR url IN (SELECT v FROM wanted_urls))
                 GROUP BY who, url
                 ORDER BY who, url""").fetchall()
         return [ReadSpan(who, url, _EPOCH + timedelta(microseconds=first),
-                         _EPOCH + timedelta(microseconds=last), count, tuple(kinds.split(",")))
-                for who, url, first, last, count, kinds in rows]
+                         _EPOCH + timedelta(microseconds=last), count, tuple(kinds.split(",")),
+                         tuple(s for s in sources if s))
+                for who, url, first, last, count, kinds, sources in rows]
 
     @staticmethod
     def _register_identities(con: duckdb.DuckDBPyConnection,

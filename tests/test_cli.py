@@ -31,7 +31,11 @@ def test_init_load_info_and_questions(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert "ready" in relgraph("init", data=data).stdout
     loaded = relgraph("load", "graph", str(DEMO), data=data).stdout
-    assert "read 70 rows; wrote 27 nodes and 43 relationships; rejected 0" in loaded
+    assert ("read 70 rows; wrote 27 nodes (27 new) and 43 relationships (43 new); rejected 0"
+            in loaded)
+    again = relgraph("load", "graph", str(DEMO), data=data).stdout
+    assert "read 70 rows; wrote 0 nodes (0 new) and 0 relationships (0 new)" in again
+    assert "nothing changed" in again
     info = relgraph("store", "info", data=data).stdout
     assert re.search(r"node\s+│\s+Person\s+│\s+9", info)
     readers = json.loads(relgraph("query", "readers", "--topic", "CRM", "--concern", "churn",
@@ -102,7 +106,7 @@ def test_a_world_from_export_files_through_the_command_line(tmp_path: Path) -> N
     relgraph("team", "add", "maya@relgraph.io", "--name", "Maya Chen", data=data)
     relgraph("team", "add", "tom@relgraph.io", data=data)
     loaded = relgraph("load", "--manifest", str(WORLD), "--strict", data=data).stdout
-    assert "zendesk (zendesk-tickets.csv): read 30 rows" in loaded
+    assert "zendesk (zendesk-tickets.csv): read 5 rows" in loaded  # five tickets
     assert "events: 10 added to the event log, 0 already there" in loaded
     assert "proposed merges 1 (see `relgraph merges list`)" in loaded
     listed = json.loads(relgraph("merges", "list", "--format", "json", data=data).stdout)

@@ -43,16 +43,24 @@ def run_spec(store: GraphStore, spec: LoadSpec) -> LoadSummary:
 
 
 def print_summary(summary: LoadSummary) -> None:
+    """What a load did, in the units `relgraph store info` counts: rows of the file read;
+    distinct nodes and relationships created or changed (a re-load of the same file writes
+    none), of which new."""
     names = ", ".join(p.name for p in summary.paths)
+    nodes, rels = sum(summary.nodes.values()), sum(summary.relationships.values())
     out.print(f"[bold]{summary.source}[/] ({names}): read {summary.rows:,} rows; "
-              f"wrote {sum(summary.nodes.values()):,} nodes and "
-              f"{sum(summary.relationships.values()):,} relationships; "
+              f"wrote {nodes:,} nodes ({sum(summary.created_nodes.values()):,} new) and "
+              f"{rels:,} relationships ({sum(summary.created_relationships.values()):,} new); "
               f"rejected {summary.rejected:,}")
-    if summary.nodes:
-        out.print("  nodes: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.nodes.items())))
-    if summary.relationships:
-        out.print("  relationships: " + ", ".join(
-            f"{k} {v:,}" for k, v in sorted(summary.relationships.items())))
+    for what, counts, created in (("nodes", summary.nodes, summary.created_nodes),
+                                  ("relationships", summary.relationships,
+                                   summary.created_relationships)):
+        if counts:
+            out.print(f"  {what}: " + ", ".join(
+                f"{k} {v:,}" + (f" ({created[k]:,} new)" if created[k] != v else "")
+                for k, v in sorted(counts.items())))
+    if not nodes and not rels and summary.rows and not summary.rejected:
+        out.print("  nothing changed: the graph already held all of it")
     if summary.events_added or summary.events_known:
         out.print(f"  events: {summary.events_added:,} added to the event log, "
                   f"{summary.events_known:,} already there")

@@ -12,6 +12,7 @@ from connectors.merges import MergeBook
 from connectors.pipeline import Loader, LoadSummary
 from connectors.source import ReadContext, source
 from graph.store import GraphStore
+from tests.conformance.helpers import assert_reopens_the_same
 
 OBSERVED = datetime(2026, 11, 2, tzinfo=UTC)
 HUBSPOT_DEFAULT = ('"Record ID","First Name","Last Name","Email","Phone Number","Company Name",'
@@ -71,6 +72,7 @@ def test_companies_fold_by_weight_of_evidence(store: GraphStore, tmp_path: Path)
     people = {(c, p) for c, p, _ in store.people_at(["apex.co", "embersoft.com"])}
     assert ("apex.co", "p0@apex.co") in people and ("embersoft.com", "mo@apex.co") in people
     assert len([1 for c, _ in people if c == "apex.co"]) == 8
+    assert_reopens_the_same(store)
 
 
 def test_a_mover_row_alone_does_not_fold_its_old_company(store: GraphStore,
@@ -88,6 +90,7 @@ def test_a_mover_row_alone_does_not_fold_its_old_company(store: GraphStore,
     companies = dict(store.companies())
     assert "apex.co" in companies and "ember-software" in companies
     assert store.aliases("Company").get("ember-software") is None
+    assert_reopens_the_same(store)
 
 
 def test_accounts_move_with_their_company_and_a_reload_changes_nothing(
@@ -102,6 +105,7 @@ def test_accounts_move_with_their_company_and_a_reload_changes_nothing(
     assert store.aliases("Customer")["company:apex-systems"] == "company:apex.co"
     _load(store, data, "hubspot", [path], observed_at=OBSERVED)
     assert store.counts() == first
+    assert_reopens_the_same(store)
 
 
 def _segment(path: Path, messages: list[dict[str, object]]) -> Path:
@@ -149,6 +153,7 @@ def test_a_page_before_its_users_identify_is_their_read(store: GraphStore,
     counts = store.counts()
     again = _load(store, data, "segment", [events])
     assert again.rejected == 0 and store.counts() == counts
+    assert_reopens_the_same(store)
 
 
 def test_an_identify_in_a_later_file_credits_earlier_reads(store: GraphStore,
@@ -162,3 +167,31 @@ def test_an_identify_in_a_later_file_credits_earlier_reads(store: GraphStore,
     assert _load(store, data, "segment", [who]).rejected == 0
     profile = store.person_profile("eight@acme.com", as_of=datetime(2026, 11, 1, tzinfo=UTC))
     assert [(t.topic_id, t.contents, t.reads) for t in profile.topics] == [("crm", 1, 1)]
+    assert_reopens_the_same(store)
+
+
+def test_a_first_login_moves_with_its_person(store: GraphStore, tmp_path: Path) -> None:
+    """A user's first login, logged before anyone knew their e-mail, becomes the first login
+    of the person they turn out to be (the Event keyed by the old key folds with the person);
+    loading both files again adds no second first login."""
+    data = tmp_path / "data"
+    logins = _segment(tmp_path / "day1.jsonl", [
+        {"type": "track", "event": "Logged In", "userId": "usr_9", "messageId": "l2",
+         "timestamp": "2026-10-07T09:00:00Z"},
+        {"type": "track", "event": "Logged In", "userId": "usr_9", "messageId": "l1",
+         "timestamp": "2026-10-05T09:00:00Z"}])
+    who = _segment(tmp_path / "day2.jsonl", [
+        _identify("i1", "usr_9", "nine@acme.com", "2026-10-09T10:00:00Z")])
+    for path in (logins, who):
+        assert _load(store, data, "segment", [path]).rejected == 0
+    events = store.existing("Event", ["first_login:segment:usr_9", "first_login:nine@acme.com"])
+    assert events == {"first_login:nine@acme.com"}
+    counts = store.counts()
+    for path in (logins, who):
+        _load(store, data, "segment", [path])
+    assert store.counts() == counts
+    from graph.questions.nodes import NODES, NodesQuery
+
+    (event,) = store.ask(NODES, NodesQuery("Event", ("first_login:nine@acme.com",))).values()
+    assert event["at"] == datetime(2026, 10, 5, 9, tzinfo=UTC)
+    assert_reopens_the_same(store)

@@ -72,7 +72,7 @@ def knows(line: int, who: tuple[Any, ...], since: datetime) -> tuple[Any, ...]:
 
 # line -> what the reader yields for it (Connections.csv, current export with its preamble)
 EXPECTED: dict[int, list[tuple[Any, ...]]] = {
-    4: [("node", 4, ME, {"name": "Me Myself"})],  # the owner, once, at the header line
+    0: [("node", 0, ME, {"name": "Me Myself"})],  # the owner, once: from --owner, no row
     5: [("node", 5, ENGINES, {"name": "Analytical Engines Ltd"}),
         ("node", 5, ADA, {"name": "Ada Lovelace", "title": "Founder & CTO",
                           "linkedin_url": "https://www.linkedin.com/in/ada-lovelace-1815"}),
@@ -145,7 +145,7 @@ def test_observed_at_option_wins() -> None:
 
 @pytest.mark.parametrize(("name", "expected"), [
     ("Connections_2019.csv", [  # no preamble, no URL column
-        ("node", 1, ME, {"name": "Me Myself"}),
+        ("node", 0, ME, {"name": "Me Myself"}),
         ("node", 2, ENGINES, {"name": "Analytical Engines Ltd"}),
         ("node", 2, ("person", "ada@analytical.example", None),
          {"name": "Ada Lovelace", "title": "Founder"}),
@@ -161,7 +161,7 @@ def test_observed_at_option_wins() -> None:
         knows(4, ("person", "raj@globex.example", None), utc(2018, 3, 15)),
     ]),
     ("Connections_no_email.csv", [  # preamble, no Email Address column
-        ("node", 4, ME, {"name": "Me Myself"}),
+        ("node", 0, ME, {"name": "Me Myself"}),
         *[b for b in EXPECTED[5] if b[0] != "bad"],
         *EXPECTED[6],
     ]),

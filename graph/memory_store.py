@@ -48,8 +48,25 @@ from graph.model import (
 from graph.questions import A, Q, Question
 from graph.questions.profile import PROFILE, ProfileQuery
 from graph.questions.readers import COMPANIES, READERS
-from graph.rows import NodeRow, RelRow, batches, newer_wins, node_row, rel_row
-from graph.schema import COMPANY_FLAGS, NODE_TYPES, REL_TYPES, node_type, rel_ends, rel_type
+from graph.rows import (
+    NodeRow,
+    RelRow,
+    batches,
+    fill_gaps,
+    newer_wins,
+    node_row,
+    record_setters,
+    rel_row,
+)
+from graph.schema import (
+    COMPANY_FLAGS,
+    INFERRED,
+    NODE_TYPES,
+    REL_TYPES,
+    node_type,
+    rel_ends,
+    rel_type,
+)
 from graph.settings import StoreKind
 from graph.snapshot import read_snapshot
 from graph.view import GraphView
@@ -340,6 +357,8 @@ class MemoryStore:
     def _apply_nodes(self, label: str, rows: list[NodeRow], source: str,
                      changes: Changes, result: WriteResult) -> None:
         keys, loaded_at = self._labels[label], now_utc()
+        ntype = NODE_TYPES[label]
+        order = tuple(ntype.prop_map) if ntype.set_by else None  # see graph.schema.SET_BY
         for row in rows:
             node = (label, row.key)
             attrs = self._nodes.get(node)
@@ -347,9 +366,12 @@ class MemoryStore:
                 self._g.add_node(node, sources=(source,), loaded_at=loaded_at)
                 attrs = self._nodes[node]
                 keys.add(row.key)
-                newer_wins(attrs, row.props, row.seen)
+                written = newer_wins(attrs, row.props, row.seen)
+                if order is not None:
+                    record_setters(attrs, written, source, order)
                 result.created.append(row.index)
-            elif self._update(attrs, row.props, row.seen, source, loaded_at):
+            elif self._update(attrs, row.props, row.seen, source, loaded_at,
+                              fill=row.inferred, order=order):
                 result.changed.append(row.index)
             if label == "Company":
                 self._state.index_flags(row.key, attrs)
@@ -388,6 +410,7 @@ class MemoryStore:
         """Write the rows whose two ends exist; the others become rejects. Returns how many."""
         rejects = result.rejects
         written, loaded_at = 0, now_utc()
+        inferable = REL_TYPES[rel].inferable
         for row in rows:
             u, v = (start_label, row.start), (end_label, row.end)
             if u not in self._nodes:
@@ -397,12 +420,19 @@ class MemoryStore:
             if v not in self._nodes:
                 rejects.append(Reject(row.index, "to", f"no {end_label} with key {row.end!r}"))
                 continue
+            if row.inferred:
+                if self._explicit(u, rel):
+                    continue  # an explicit one is there: the guess is not written
+            elif inferable:
+                self._drop_inferred(u, rel, changes)
             attrs = self._succ[u].get(v, {}).get(rel)
             if attrs is None:
                 self._g.add_edge(u, v, key=rel, sources=(source,), loaded_at=loaded_at)
                 attrs = self._succ[u][v][rel]
                 self._rel_counts[rel] += 1
                 newer_wins(attrs, row.props, row.seen)
+                if row.inferred:
+                    attrs[INFERRED] = True
                 result.created.append(row.index)
             elif self._update(attrs, row.props, row.seen, source, loaded_at):
                 result.changed.append(row.index)
@@ -410,20 +440,38 @@ class MemoryStore:
             written += 1
         return written
 
+    def _explicit(self, start: Node, rel: str) -> bool:
+        """Whether `start` has a `rel` relationship that was not inferred."""
+        return any(INFERRED not in by_type[rel] for by_type in self._succ[start].values()
+                   if rel in by_type)
+
+    def _drop_inferred(self, start: Node, rel: str, changes: Changes) -> None:
+        """Remove `start`'s inferred `rel` relationships: an explicit one is being written."""
+        for other, by_type in list(self._succ[start].items()):
+            attrs = by_type.get(rel)
+            if attrs is not None and INFERRED in attrs:
+                self._drop_edge((rel, *start, *other), changes)
+
     def _update(self, attrs: dict[str, Any], props: Mapping[str, Any], seen: datetime | None,
-                source: str, loaded_at: datetime) -> bool:
+                source: str, loaded_at: datetime, *, fill: bool = False,
+                order: tuple[str, ...] | None = None) -> bool:
         """Apply a row to a stored node or relationship; whether any property other than
-        loaded_at changed. Properties are only ever added or replaced, never removed."""
+        loaded_at changed. Properties are only ever added or replaced, never removed. `fill`:
+        an inferred row (graph.rows.fill_gaps); `order`: the label keeps `set_by`."""
         sources = attrs["sources"]
         attrs["sources"] = self._with_source(sources, source)
         attrs["loaded_at"] = loaded_at
-        if seen is None:  # the row's values win: a change if any differs (the common case)
+        if seen is None and not fill and order is None:
+            # the row's values win: a change if any differs (the common case)
             changed = len(attrs["sources"]) != len(sources) or any(
                 attrs.get(name, _MISSING) != value for name, value in props.items())
             attrs.update(props)
             return changed
         before = dict(attrs)
-        newer_wins(attrs, props, seen)
+        written = (fill_gaps(attrs, props, source, set_by=order is not None) if fill
+                   else newer_wins(attrs, props, seen))
+        if order is not None:
+            record_setters(attrs, written, source, order)
         return len(attrs["sources"]) != len(sources) or len(attrs) != len(before) or any(
             before[name] != value for name, value in attrs.items())
 

@@ -76,7 +76,8 @@ def _value(p: Prop) -> str:
 
 
 def _set_props(v: str, props: tuple[Prop, ...], *, observed: bool = False,
-               present: frozenset[str] | None = None) -> str:
+               present: frozenset[str] | None = None, fill: bool = False,
+               set_by: bool = False, mark: bool = False) -> str:
     """Provenance, then the row's properties, then the statement's verdict. Date-times travel as
     ISO-8601 text and become DateTime values in Cypher: the driver packs Python datetimes ~100x
     slower than strings (measured: 8k vs 180k rows/s for READ rows), which would cap every load.
@@ -85,46 +86,114 @@ def _set_props(v: str, props: tuple[Prop, ...], *, observed: bool = False,
     values win only if no later observation is stored, else they only fill gaps; first_seen and
     last_seen keep the earliest and latest observation.
 
+    `fill`: inferred rows, which follow `graph.rows.fill_gaps` (`_fill_props`). `set_by`: the
+    label records which source set each property (`graph.rows.record_setters`), in the same
+    statement. `mark`: the relationships written are inferred ones (`inferred: true`). Without
+    these the statement is what it always was: ordinary labels pay nothing for them.
+
     Before anything is set, `sources` (none: the MERGE created it) and `differs` (whether the
     row will change a property) are read for `_VERDICT`. `differs` is spelled out per property,
     the twin of each SET, for the properties `present` in the batch's rows (None: all declared):
     each property read costs (a node's 7 read for rows carrying 3 cost ~15% more server time in
     a re-load that changes nothing), and comparing properties() before and after costs more."""
     value = {p.name: _value(p) for p in props if present is None or p.name in present}
+    if fill:
+        return _fill_props(v, props, value, set_by=set_by)
     sources = [
         f"SET {v}.sources = CASE WHEN sources IS NULL THEN [$source]",
         "    WHEN $source IN sources THEN sources ELSE sources + $source END,",
     ]
     if not observed:
         differs = [f"NOT coalesce({v}.{p} = {x}, {x} IS NULL)" for p, x in value.items()]
-        sets = [f"WITH {v}, row, {v}.sources AS sources,",
-                "     " + "\n     OR ".join(differs or ["false"]) + " AS differs",
-                *sources, f"    {v} += row.props, {v}.loaded_at = $loaded_at"]
+        sets = [f"WITH {v}, row, {v}.sources AS sources,"
+                + (f" coalesce({v}.set_by, []) AS set_by," if set_by else ""),
+                "     " + "\n     OR ".join(differs or ["false"]) + " AS differs"]
+        if set_by:
+            wins = {p: f"{x} IS NOT NULL" for p, x in value.items()}
+            sets += _record_setters(v, props, wins, "")
+        sets += [*sources, f"    {v} += row.props, {v}.loaded_at = $loaded_at"
+                 + (f", {v}.inferred = true" if mark else "")
+                 + (f",\n    {v}.set_by = {_SETTERS}" if set_by else "")]
         sets += [
             f"SET {v}.{p.name} = coalesce(datetime(row.dt.{p.name}), {v}.{p.name})"
             for p in props if p.type is PropType.DATETIME
         ]
         return "\n" + "\n".join(sets) + _VERDICT
+    carry = ", set_by" if set_by else ""
     moved = (f"seen IS NOT NULL AND ({v}.first_seen IS NULL OR seen < {v}.first_seen"
              f" OR newer AND NOT coalesce({v}.last_seen = seen, false))")
     differs = [f"CASE WHEN newer THEN NOT coalesce({v}.{p} = {x}, {x} IS NULL)"
                f" ELSE {x} IS NOT NULL AND {v}.{p} IS NULL END" for p, x in value.items()]
     sets = [
-        f"WITH {v}, row, {v}.sources AS sources, datetime(row.seen) AS seen",
-        f"WITH {v}, row, sources, seen,"
+        f"WITH {v}, row, {v}.sources AS sources, datetime(row.seen) AS seen"
+        + (f", coalesce({v}.set_by, []) AS set_by" if set_by else ""),
+        f"WITH {v}, row, sources, seen{carry},"
         f" seen IS NULL OR {v}.last_seen IS NULL OR seen >= {v}.last_seen AS newer",
-        f"WITH {v}, row, sources, seen, newer,",
+        f"WITH {v}, row, sources, seen, newer{carry},",
         "     " + "\n     OR ".join([moved, *differs]) + " AS differs",
+    ]
+    if set_by:
+        wins = {p: f"{x} IS NOT NULL AND (newer OR {v}.{p} IS NULL)" for p, x in value.items()}
+        sets += _record_setters(v, props, wins, " seen, newer,")
+    sets += [
         *sources,
         f"    {v}.loaded_at = $loaded_at,",
         f"    {v}.first_seen = CASE WHEN seen IS NOT NULL AND ({v}.first_seen IS NULL"
         f" OR seen < {v}.first_seen) THEN seen ELSE {v}.first_seen END,",
         f"    {v}.last_seen = CASE WHEN seen IS NOT NULL AND newer THEN seen"
-        f" ELSE {v}.last_seen END",
+        f" ELSE {v}.last_seen END" + (f",\n    {v}.set_by = {_SETTERS}" if set_by else ""),
     ]
     for p, x in value.items():
         sets.append(f"SET {v}.{p} = CASE WHEN newer THEN coalesce({x}, {v}.{p})"
                     f" ELSE coalesce({v}.{p}, {x}) END")
+    return "\n" + "\n".join(sets) + _VERDICT
+
+
+# The setters a statement computed (`now_set_by`), stored; an empty list removes the property
+# (the embedded store keeps none either).
+_SETTERS = "CASE WHEN size(now_set_by) > 0 THEN now_set_by END"
+
+
+def _record_setters(v: str, props: tuple[Prop, ...], wins: dict[str, str],
+                    carry: str) -> list[str]:
+    """WITH lines computing `now_set_by` (each property's "name=source" entry, in the label's
+    property order: this row's source where `wins[name]` holds, else the stored entry) and
+    adding a change of it to `differs`; `set_by` holds the stored entries."""
+    entries = []
+    for p in props:
+        old = f"head([e IN set_by WHERE e STARTS WITH '{p.name}='])"
+        entries.append(f"CASE WHEN {wins[p.name]} THEN '{p.name}=' + $source ELSE {old} END"
+                       if p.name in wins else old)
+    listed = ",\n       ".join(entries)
+    return [f"WITH {v}, row, sources,{carry} differs, set_by,",
+            f"     [e IN [{listed}] WHERE e IS NOT NULL] AS now_set_by",
+            f"WITH {v}, row, sources,{carry} now_set_by, differs OR now_set_by <> set_by"
+            " AS differs"]
+
+
+def _fill_props(v: str, props: tuple[Prop, ...], value: dict[str, str], *,
+                set_by: bool) -> str:
+    """`_set_props` for inferred rows (`graph.rows.fill_gaps`): a property is written where it
+    is missing, or (with `set_by`) where this same source set it; nothing else changes."""
+    fills = []
+    for p, x in value.items():
+        own = f" OR ('{p}=' + $source) IN set_by" if set_by else ""
+        fills.append(f"{p}: {x} IS NOT NULL AND ({v}.{p} IS NULL{own})")
+    differs = [f"fill.{p} AND NOT coalesce({v}.{p} = {x}, false)" for p, x in value.items()]
+    carry = ", set_by" if set_by else ""
+    sets = [f"WITH {v}, row, {v}.sources AS sources"
+            + (f", coalesce({v}.set_by, []) AS set_by" if set_by else ""),
+            f"WITH {v}, row, sources{carry}, {{" + ", ".join(fills) + "} AS fill",
+            f"WITH {v}, row, sources{carry}, fill,",
+            "     " + "\n     OR ".join(differs or ["false"]) + " AS differs"]
+    if set_by:
+        sets += _record_setters(v, props, {p: f"fill.{p}" for p in value}, " fill,")
+    sets += [f"SET {v}.sources = CASE WHEN sources IS NULL THEN [$source]",
+             "    WHEN $source IN sources THEN sources ELSE sources + $source END,",
+             f"    {v}.loaded_at = $loaded_at"
+             + (f",\n    {v}.set_by = {_SETTERS}" if set_by else "")]
+    sets += [f"SET {v}.{p} = CASE WHEN fill.{p} THEN {x} ELSE {v}.{p} END"
+             for p, x in value.items()]
     return "\n" + "\n".join(sets) + _VERDICT
 
 
@@ -142,17 +211,21 @@ RETURN count(*) AS written,
 def _runs(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]
           ) -> list[list[dict[str, Any]]]:
     """A batch cut, in order, before each row whose node or relationship an earlier row of its
-    part already names. One UNWIND statement MERGEs all its rows before it SETs any (the plan
-    has an Eager there), so a second row of the same key would be judged against the state
-    before the first; parts run one after another in the batch's transaction, so each row is
-    judged against what the rows before it left, as the embedded store judges it."""
+    part already names, and where rows turn from explicit to inferred or back (each kind has
+    its own statement; a load sends them in batches of their own, so that is rare). One UNWIND
+    statement MERGEs all its rows before it SETs any (the plan has an Eager there), so a second
+    row of the same key would be judged against the state before the first; parts run one
+    after another in the batch's transaction, so each row is judged against what the rows
+    before it left, as the embedded store judges it."""
     runs: list[list[dict[str, Any]]] = [[]]
     seen: set[Any] = set()
+    inferred = bool(rows) and rows[0]["inferred"]
     for row in rows:
         k = key(row)
-        if k in seen:
+        if k in seen or row["inferred"] is not inferred:
             runs.append([])
             seen.clear()
+            inferred = row["inferred"]
         seen.add(k)
         runs[-1].append(row)
     return runs
@@ -172,25 +245,41 @@ def row_params(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 @cache
 def node_upsert_cypher(label: str, observed: bool = False,
-                       present: frozenset[str] | None = None) -> str:
-    """`present`: the properties the batch's rows carry (see `_set_props`)."""
+                       present: frozenset[str] | None = None, inferred: bool = False) -> str:
+    """`present`: the properties the batch's rows carry (see `_set_props`); `inferred`: the
+    rows are inferred (they fill gaps only)."""
+    ntype = node_type(label)
     return (
         f"UNWIND $rows AS row\nMERGE (n:{cypher_name(label)} {{id: row.key}})"
-        + _set_props("n", node_type(label).props, observed=observed, present=present)
+        + _set_props("n", ntype.props, observed=observed, present=present, fill=inferred,
+                     set_by=ntype.set_by)
     )
 
 
 @cache
 def rel_upsert_cypher(rel: str, start: str, end: str, observed: bool = False,
-                      present: frozenset[str] | None = None) -> str:
+                      present: frozenset[str] | None = None, inferred: bool = False) -> str:
+    """`inferred`: the rows are inferred, written (marked) only from a start node without an
+    explicit relationship of this type (`RelType.inferable`)."""
     # Plain MATCHes keep the plan free of Eager operators (~15% faster than OPTIONAL MATCH +
     # FOREACH); rows whose endpoints are missing are found by `missing_ends_cypher` only when
-    # the count written falls short.
+    # the count written falls short (inferred rows skipped beside an explicit one fall short
+    # too, and are not among them).
+    name = cypher_name(rel)
+    skip = (f"\nWITH a, b, row WHERE NOT EXISTS {{ MATCH (a)-[e:{name}]->()"
+            " WHERE e.inferred IS NULL }" if inferred else "")
     return f"""UNWIND $rows AS row
 MATCH (a:{cypher_name(start)} {{id: row.start}})
-MATCH (b:{cypher_name(end)} {{id: row.end}})
-MERGE (a)-[r:{cypher_name(rel)}]->(b)""" + _set_props("r", rel_type(rel).props,
-                                                   observed=observed, present=present)
+MATCH (b:{cypher_name(end)} {{id: row.end}}){skip}
+MERGE (a)-[r:{name}]->(b)""" + _set_props("r", rel_type(rel).props, observed=observed,
+                                          present=present, mark=inferred)
+
+
+@cache
+def drop_inferred_cypher(rel: str, start: str) -> str:
+    """Remove the inferred `rel` relationships of the start nodes an explicit run writes."""
+    return (f"UNWIND $starts AS s\nMATCH (:{cypher_name(start)} {{id: s}})"
+            f"-[r:{cypher_name(rel)}]->()\nWHERE r.inferred\nDELETE r")
 
 
 @cache
@@ -471,16 +560,17 @@ class Neo4jStore:
             row = node_row(ntype, index, raw)
             plain, times = row_params(row.props)
             return {"i": index, "key": row.key, "props": plain, "dt": times,
-                    "seen": _iso(row.seen)}
+                    "seen": _iso(row.seen), "inferred": row.inferred}
 
         def jobs() -> Iterator[tuple[str, Callable[[ManagedTransaction], WriteResult]]]:
             for what, params in self._prepared(rows, self.batch_size, to_param, result.rejects):
-                cypher = node_upsert_cypher(label, _observed(params), _present(params))
+                shape = (label, _observed(params), _present(params))
 
                 def work(tx: ManagedTransaction, p: list[dict[str, Any]] = params,
-                         cypher: str = cypher) -> WriteResult:
+                         shape: tuple[str, bool, frozenset[str]] = shape) -> WriteResult:
                     done, loaded_at = WriteResult(), now_utc()
                     for run in _runs(p, itemgetter("key")):
+                        cypher = node_upsert_cypher(*shape, inferred=run[0]["inferred"])
                         record = tx.run(cypher, rows=run, source=source,
                                         loaded_at=loaded_at).single(strict=True)
                         _add(done, record["written"], record["created"], record["changed"])
@@ -512,17 +602,22 @@ class Neo4jStore:
             row = rel_row(rtype, start_type, end_type, index, raw)
             plain, times = row_params(row.props)
             return {"i": index, "start": row.start, "end": row.end, "props": plain, "dt": times,
-                    "seen": _iso(row.seen)}
+                    "seen": _iso(row.seen), "inferred": row.inferred}
 
         def jobs() -> Iterator[tuple[str, Callable[[ManagedTransaction], WriteResult]]]:
             for what, params in self._prepared(rows, self.batch_size, to_param, result.rejects):
-                cypher = rel_upsert_cypher(rtype.type, start, end, _observed(params),
-                                           _present(params))
+                shape = (rtype.type, start, end, _observed(params), _present(params))
 
                 def work(tx: ManagedTransaction, p: list[dict[str, Any]] = params,
-                         cypher: str = cypher) -> WriteResult:
+                         shape: tuple[str, str, str, bool, frozenset[str]] = shape
+                         ) -> WriteResult:
                     done, loaded_at = WriteResult(), now_utc()
                     for run in _runs(p, itemgetter("start", "end")):
+                        inferred = run[0]["inferred"]
+                        if rtype.inferable and not inferred:  # explicit ones replace guesses
+                            tx.run(drop_inferred_cypher(rtype.type, start),
+                                   starts=sorted({r["start"] for r in run})).consume()
+                        cypher = rel_upsert_cypher(*shape, inferred=inferred)
                         record = tx.run(cypher, rows=run, source=source,
                                         loaded_at=loaded_at).single(strict=True)
                         _add(done, record["written"], record["created"], record["changed"])

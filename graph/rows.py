@@ -5,6 +5,10 @@ endpoint keys under "from" and "to". Every other entry must be a declared proper
 coerced to the declared type (ISO-8601 strings to aware UTC datetimes, numeric strings to numbers,
 whole numbers exactly, never through float); None means "unknown" and is dropped, so it never
 overwrites a stored value.
+
+Two reserved entries say how a row applies (both stores follow the rules written here):
+`observed_at` (`newer_wins`) and `inferred` (`fill_gaps`): an inferred row — a guess, or a
+source that only adds what is missing — never overwrites what another source set.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,7 +26,17 @@ from typing import Any
 
 from graph import keys
 from graph.errors import BadRow
-from graph.schema import KEY, OBSERVED, STORE_SET, NodeType, Prop, PropType, RelType
+from graph.schema import (
+    INFERRED,
+    KEY,
+    OBSERVED,
+    SET_BY,
+    STORE_SET,
+    NodeType,
+    Prop,
+    PropType,
+    RelType,
+)
 
 # ASCII digits only ("\d" would take other scripts' digits, which int() also reads).
 _WHOLE_TEXT = re.compile(r"([+-]?[0-9]+)(?:\.0+)?")
@@ -36,6 +50,7 @@ class NodeRow:
     key: str
     props: dict[str, Any]
     seen: datetime | None = None  # the row's `observed_at`: see `newer_wins`
+    inferred: bool = False  # see `fill_gaps`
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +60,7 @@ class RelRow:
     end: str
     props: dict[str, Any]
     seen: datetime | None = None
+    inferred: bool = False  # see `RelType.inferable`
 
 
 def parse_datetime(value: object) -> datetime:
@@ -207,10 +223,22 @@ def _seen(index: int, row: Mapping[str, Any]) -> datetime | None:
         raise BadRow(index, OBSERVED, str(exc)) from None
 
 
+def _inferred(index: int, row: Mapping[str, Any], seen: datetime | None) -> bool:
+    value = row.get(INFERRED)
+    if value is None or value is False:
+        return False
+    if value is not True:
+        raise BadRow(index, INFERRED, f"expected true or false, got {value!r}")
+    if seen is not None:  # an observation is a snapshot's statement of fact, not a guess
+        raise BadRow(index, INFERRED, f"an inferred row cannot carry {OBSERVED}")
+    return True
+
+
 def node_row(ntype: NodeType, index: int, row: Mapping[str, Any]) -> NodeRow:
     key = _key(index, KEY, row.get(KEY), ntype.normalise_key)
-    return NodeRow(index, key, _props(index, row, ntype.prop_map, (KEY, OBSERVED)),
-                   _seen(index, row))
+    props = _props(index, row, ntype.prop_map, (KEY, OBSERVED, INFERRED))
+    seen = _seen(index, row)
+    return NodeRow(index, key, props, seen, _inferred(index, row, seen))
 
 
 def rel_row(rtype: RelType, start: NodeType, end: NodeType, index: int,
@@ -221,28 +249,66 @@ def rel_row(rtype: RelType, start: NodeType, end: NodeType, index: int,
         if a == b:
             raise BadRow(index, "to", f"a {rtype.type} relationship needs two different people")
         a, b = min(a, b), max(a, b)
-    return RelRow(index, a, b, _props(index, row, rtype.prop_map, ("from", "to", OBSERVED)),
-                  _seen(index, row))
+    props = _props(index, row, rtype.prop_map, ("from", "to", OBSERVED, INFERRED))
+    seen = _seen(index, row)
+    inferred = _inferred(index, row, seen)
+    if inferred and not rtype.inferable:
+        raise BadRow(index, INFERRED, f"{rtype.type} relationships are never inferred")
+    return RelRow(index, a, b, props, seen, inferred)
 
 
-def newer_wins(stored: dict[str, Any], props: Mapping[str, Any], seen: datetime | None) -> None:
+def newer_wins(stored: dict[str, Any], props: Mapping[str, Any],
+               seen: datetime | None) -> Iterable[str]:
     """Apply a row to stored properties, observation-aware (the memory store's twin of the
     Neo4j store's `_set_props`): without `seen` the row's values win; with it, they win only
     if no later observation is stored, else they only fill what is missing. first_seen and
-    last_seen keep the earliest and latest observation, so any load order gives one result."""
+    last_seen keep the earliest and latest observation, so any load order gives one result.
+    Returns the names of the properties the row set."""
     if seen is None:
         stored.update(props)
-        return
+        return props.keys()
     last = stored.get("last_seen")
+    written: Iterable[str]
     if last is None or seen >= last:
         stored.update(props)
         stored["last_seen"] = seen
+        written = props.keys()
     else:
-        for name, value in props.items():
-            stored.setdefault(name, value)
+        written = [name for name in props if name not in stored]
+        for name in written:
+            stored[name] = props[name]
     first = stored.get("first_seen")
     if first is None or seen < first:
         stored["first_seen"] = seen
+    return written
+
+
+def fill_gaps(stored: dict[str, Any], props: Mapping[str, Any], source: str, *,
+              set_by: bool) -> list[str]:
+    """Apply an inferred row (the memory store's twin of the Neo4j store's fill mode): a value
+    is written where the property is missing, or, on a label that keeps `set_by`, where this
+    same source set it before (a feed may correct its own title, never a catalogue's). So an
+    explicit value wins in every load order, and a guess only ever adds. Returns the names of
+    the properties the row set."""
+    mine = frozenset(stored.get(SET_BY) or ()) if set_by else frozenset()
+    written = [name for name in props
+               if name not in stored or (mine and f"{name}={source}" in mine)]
+    for name in written:
+        stored[name] = props[name]
+    return written
+
+
+def record_setters(stored: dict[str, Any], names: Iterable[str], source: str,
+                   order: Sequence[str]) -> None:
+    """Note `source` as the setter of `names` in `stored[SET_BY]` ("property=source" entries,
+    in the label's property `order`, as the Neo4j store writes them). The entry is replaced
+    only when it changes, so a stored list read back from the file compares equal."""
+    entries = {entry.partition("=")[0]: entry for entry in stored.get(SET_BY) or ()}
+    for name in names:
+        entries[name] = f"{name}={source}"
+    now = tuple(entries[name] for name in order if name in entries)
+    if now and tuple(stored.get(SET_BY) or ()) != now:
+        stored[SET_BY] = now
 
 
 def batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[tuple[int, Mapping]]]:

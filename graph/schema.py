@@ -42,6 +42,9 @@ class NodeType:
     normalise_key: Callable[[str], str]
     props: tuple[Prop, ...]
     indexed: tuple[str, ...] = ()  # properties the questions filter on, beside the key
+    # Whether the stores record which source set each property (`SET_BY`): labels that
+    # several sources describe with different authority (a catalogue and a feed).
+    set_by: bool = False
     prop_map: dict[str, Prop] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -55,6 +58,10 @@ class RelType:
     ends: tuple[tuple[str, str], ...]  # allowed (from label, to label) pairs
     props: tuple[Prop, ...] = ()
     undirected: bool = False  # stored once per pair, from the smaller key to the larger
+    # Rows may be inferred (a feed's or the taxonomy's guess): an inferred relationship is
+    # stored with `inferred: true` and only where its start node has no explicit one of this
+    # type; an explicit row removes its start node's inferred ones (see graph.rows).
+    inferable: bool = False
     prop_map: dict[str, Prop] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -66,7 +73,15 @@ PROVENANCE = ("sources", "loaded_at")  # set by the stores on every node and rel
 # Set by the stores from a row's `observed_at` (the moment a snapshot export describes): the
 # earliest and latest observation; and on merged nodes the keys folded into them.
 OBSERVED = "observed_at"
-STORE_SET = (*PROVENANCE, "first_seen", "last_seen", "aliases")
+# A row's mark (True) that its values are inferred: a guess (a curation default kind, a
+# taxonomy match) or a source that only adds what is missing (our feed). An inferred node row
+# fills missing properties only, and those its own source set before (`graph.rows.fill_gaps`);
+# an explicit row overwrites as always. Stored (as true) on inferred relationships only.
+INFERRED = "inferred"
+# On labels that declare `set_by`: which source set each property, as "property=source"
+# entries in the label's property order (Neo4j properties cannot hold maps).
+SET_BY = "set_by"
+STORE_SET = (*PROVENANCE, "first_seen", "last_seen", "aliases", SET_BY, INFERRED)
 
 COMPANY_FLAGS = ("customer", "prospect", "competitor", "vendor", "own")
 CONTENT_KINDS = frozenset(
@@ -105,7 +120,7 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType("Content", keys.canonical_url, (
             Prop("title", S), Prop("kind", S, choices=CONTENT_KINDS), Prop("published_at", DT),
             Prop("author", S), Prop("summary", S),
-        ), indexed=("kind",)),
+        ), indexed=("kind",), set_by=True),
         NodeType("Topic", keys.slugify, (Prop("name", S), Prop("synonyms", SL))),
         NodeType("Concern", keys.plain_key, (
             Prop("text", S, required=True), Prop("channel", S, choices=CONCERN_CHANNELS),
@@ -145,7 +160,7 @@ REL_TYPES: dict[str, RelType] = {
                 (Prop("first_at", DT, required=True), Prop("last_at", DT, required=True),
                  Prop("count", INT, min=1), Prop("channel", S))),
         RelType("ABOUT", (("Content", "Topic"), ("Concern", "Topic"), ("Trigger", "Topic")),
-                (Prop("weight", F, min=0, max=1), Prop("matched", S))),
+                (Prop("weight", F, min=0, max=1), Prop("matched", S)), inferable=True),
         RelType("RAISED", (("Person", "Concern"),)),
         RelType("PERFORMED", (("Person", "Event"),)),
         RelType("FOR_ACCOUNT", (("Event", "Customer"),)),
@@ -201,7 +216,7 @@ def cypher_name(name: str) -> str:
 
 
 __all__ = [
-    "KEY", "PROVENANCE", "OBSERVED", "STORE_SET", "NODE_TYPES", "REL_TYPES", "NodeType",
-    "RelType", "Prop", "PropType",
+    "KEY", "PROVENANCE", "OBSERVED", "INFERRED", "SET_BY", "STORE_SET", "NODE_TYPES",
+    "REL_TYPES", "NodeType", "RelType", "Prop", "PropType",
     "node_type", "rel_type", "rel_ends", "cypher_name",
 ]

@@ -7,6 +7,14 @@ title and summary, with the entry's other categories as explicit topics. When th
 own site (`<link>` of the channel, or the Atom self link) each entry is also PUBLISHED_BY a
 `Source` node of that URL with kind "own".
 
+The Content node and its tags are *inferred* (`Node.inferred`, `Tag.inferred`): a feed only
+adds what is missing. Its entries announce content that our catalogue (or another file) may
+describe with authority: the feed's date is when the post went out, not when the white paper
+was published; its kind is blog_post unless a category says otherwise; its categories are a
+blog's tags. So a catalogued item keeps the catalogue's kind, date, title and topics in any
+load order, and the feed fills only what the catalogue left blank. What the feed itself set
+stays its own: a re-load of a corrected feed updates the titles and dates it filled.
+
 Lines are entry indexes (1-based). An entry without a usable link is a `BadLine`. A malformed
 feed whose entries could still be read loads them, with one note saying it was malformed; a file
 that is empty, not a feed, or so broken that no entry survives raises `UnreadableFile`.
@@ -217,11 +225,11 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
                 source_props["name"] = " ".join(str(info["title"]).split())
             yield Node(source_ref, source_props, line=index)
             source_sent = True
-        yield Node(ref, props, line=index)
+        yield Node(ref, props, line=index, inferred=True)
         if source_ref is not None:
             yield Link("PUBLISHED_BY", ref, source_ref, line=index)
         yield Tag(ref, text="\n".join(t for t in (title, summary) if t), topics=topics,
-                  line=index)
+                  line=index, inferred=True)
 
 
 SOURCE = Source("feed", read, "our own RSS/Atom feed (a file) -> Content nodes, tagged, "

@@ -59,7 +59,7 @@ from graph import keys
 from graph.eventlog import READ_CHANNELS, AppendResult, EventLog, LoggedEvent, ReadSpan
 from graph.feed import FeedRecorder, Outbox
 from graph.model import WriteResult
-from graph.schema import OBSERVED, REL_TYPES
+from graph.schema import INFERRED, OBSERVED, REL_TYPES
 from graph.store import GraphStore
 
 # Interactions worth a node of their own: timelines and the live customer feed show these.
@@ -327,7 +327,7 @@ class _Run:
         self.ctx = ctx
         self.source = summary.source
         self.resolver = Resolver.for_store(self.store)
-        self.nodes: dict[tuple[str, bool], _Batch] = {}
+        self.nodes: dict[tuple[str, bool, bool], _Batch] = {}
         self.rels: dict[tuple[str, str, str], _Batch] = {}
         # Bare rows written under the current provenance: writing one again changes nothing
         # (the same key, no properties, the same source), so it is counted, not sent.
@@ -426,6 +426,8 @@ class _Run:
                 row.setdefault("email", item.ref.email.strip())
         if item.observed_at is not None:
             row[OBSERVED] = item.observed_at
+        if item.inferred:
+            row[INFERRED] = True
         if label == "Content":
             self.contents.add(key)
         self.add_node(label, row, where)
@@ -454,9 +456,11 @@ class _Run:
                 if known is not None and known.synonyms:
                     row["synonyms"] = list(known.synonyms)
                 self.add_node("Topic", row, where)
-            self.add_rel("ABOUT", label, "Topic", {"from": key, "to": match.topic_id,
-                                                   "weight": match.weight,
-                                                   "matched": match.matched}, where)
+            about: dict[str, Any] = {"from": key, "to": match.topic_id,
+                                     "weight": match.weight, "matched": match.matched}
+            if item.inferred:
+                about[INFERRED] = True
+            self.add_rel("ABOUT", label, "Topic", about, where)
 
     def event(self, item: ProductEvent, where: _Where) -> None:
         person = self.resolver.person(item.person) if item.person is not None else None
@@ -512,7 +516,7 @@ class _Run:
             bare = row["id"]
             if (label, bare) in self._done:  # written already: it changes nothing
                 return
-        key = (label, OBSERVED in row)
+        key = (label, OBSERVED in row, INFERRED in row)  # each kind its own statement
         batch = self.nodes.get(key)
         if batch is None:
             batch = self.nodes[key] = _Batch()
@@ -538,7 +542,7 @@ class _Run:
 
     def flush_nodes(self) -> None:
         nodes, self.nodes = self.nodes, {}
-        for (label, _), batch in nodes.items():
+        for (label, *_), batch in nodes.items():
             if batch.rows:
                 result = self.feed.upsert_nodes(self.store, label, batch.rows,
                                                 source=self.source)
@@ -727,19 +731,29 @@ class _Run:
         self.start_file(current)
 
     def _first_logins(self) -> None:
+        """Each touched person's first login, an Event node derived from the log; like a
+        READ, its provenance is the files that logged the logins, whichever load derives it."""
         identities = self.identities()
         people = {identities.get(p, p) for p in self.login_people}
         lines = {identities.get(p, p): w for p, w in self.read_lines.items()}
         first = _Where(self.summary.paths[0], 0)
-        for person, at in sorted(self.loader.events.first_of("login", people,
-                                                             identities).items()):
-            event_id = f"first_login:{person}"
-            where = lines.get(person, first)
-            self.add_node("Person", {"id": person}, where)
-            self.add_node("Event", {"id": event_id, "type": "first_login", "at": at}, where)
-            self.add_rel("PERFORMED", "Person", "Event", {"from": person, "to": event_id},
-                         where)
-
+        found = self.loader.events.firsts("login", people, identities)
+        by_source: dict[str, list[tuple[str, datetime]]] = {}
+        for person, (at, sources) in sorted(found.items()):
+            for provenance in sources or (self.source,):
+                by_source.setdefault(provenance, []).append((person, at))
+        current = self.source
+        for provenance, group in sorted(by_source.items()):
+            self.start_file(provenance)
+            for person, at in group:
+                event_id = f"first_login:{person}"
+                where = lines.get(person, first)
+                self.add_node("Person", {"id": person}, where)
+                self.add_node("Event", {"id": event_id, "type": "first_login", "at": at},
+                              where)
+                self.add_rel("PERFORMED", "Person", "Event", {"from": person, "to": event_id},
+                             where)
+        self.start_file(current)
 
 def load_files(store: GraphStore, source: Source, paths: list[Path], *, data_dir: Path,
                ctx: ReadContext | None = None, batch_size: int = 10_000,

@@ -71,12 +71,18 @@ Ref = PersonRef | CompanyRef | KeyRef | CustomerRef
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """Upsert one node. `observed_at`: the moment a snapshot export describes (see `Link`)."""
+    """Upsert one node. `observed_at`: the moment a snapshot export describes (see `Link`).
+
+    `inferred`: the values are a guess (curation's "article") or come from a source that only
+    adds what is missing (our own feed): they fill properties no other source set and never
+    overwrite one, so a catalogue's white paper stays one whichever file loads first
+    (`graph.rows.fill_gaps`). Explicit values (the default) overwrite as always."""
 
     ref: Ref
     props: Mapping[str, Any] = field(default_factory=dict)
     line: int = 0
     observed_at: datetime | None = None
+    inferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +106,17 @@ class Link:
 class Tag:
     """Tag a Content, Concern or Trigger node with topics found in `text` by the taxonomy
     (`connectors/tagging.py`), plus any `topics` the file names explicitly (a catalogue's topic
-    column, a ticket's tags); each becomes an ABOUT relationship that keeps what matched."""
+    column, a ticket's tags); each becomes an ABOUT relationship that keeps what matched.
+
+    `inferred`: the topics are a guess (a feed's categories, curation's taxonomy matches): they
+    are written only to a node no explicit source gave topics, and an explicit topic written
+    later replaces them (`graph.schema.RelType.inferable`)."""
 
     ref: KeyRef
     text: str = ""
     topics: tuple[str, ...] = ()
     line: int = 0
+    inferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,10 @@
    article, published_at, author, summary), PUBLISHED_BY each feed's `Source` node, tagged with
    the taxonomy (`connectors/tagging.py`) from its title and text plus the feed categories that
    name a topic of the taxonomy (a blog's "Uncategorized" or "News" makes no topic). The
-   candidate's `topics` are exactly the ABOUT topics written, strongest first.
+   candidate's `topics` are the ABOUT topics written, strongest first. Node and tags are
+   *inferred* (the kind is a guess, the rest what other people's feeds say): they fill what
+   the graph does not know and never overwrite it, so a story whose URL our catalogue holds
+   keeps the catalogue's kind, date and topics (its ABOUT topics are then the catalogue's).
 
 Candidates come newest first.
 """
@@ -139,10 +142,10 @@ def _records(found: list[tuple[Candidate, tuple[str, ...], str]],
             props["author"] = candidate.author
         if candidate.summary:
             props["summary"] = clip(candidate.summary, GRAPH_SUMMARY)
-        records.append(Node(ref, props))
+        records.append(Node(ref, props, inferred=True))
         for feed in candidate.sources:
             records.append(Link("PUBLISHED_BY", ref, KeyRef("Source", feed)))
-        records.append(Tag(ref, text=text, topics=mapped))
+        records.append(Tag(ref, text=text, topics=mapped, inferred=True))
     return records
 
 

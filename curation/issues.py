@@ -17,8 +17,9 @@ Publishing writes the issue into the graph through the load pipeline (`Loader.ap
 "curation"): a Roundup node (key = issue id; date, title, status published) that FEATURES each
 picked item's Content (section: company, vendor or ours; position; blurb; verdict), the Content
 nodes with their title, author, date and summary and their ABOUT topics (tagged by the taxonomy,
-as every load tags); then renders the archive pages, the index, the Atom feed and the e-mail
-under the data dir (`curation.render.write_site`).
+as every load tags) — inferred, so they only fill what the graph does not know (a catalogued
+white paper keeps its kind, date and topics); then renders the archive pages, the index, the
+Atom feed and the e-mail under the data dir (`curation.render.write_site`).
 """
 
 from __future__ import annotations
@@ -478,9 +479,10 @@ def graph_records(issue: Issue, by_section: dict[SourceKind, list[Item]],
                 props["author"] = item.author
             if item.summary:
                 props["summary"] = item.summary
-            records.append(Node(content, props))
+            # What the story's feeds said: it fills gaps, never overwrites (a catalogue's).
+            records.append(Node(content, props, inferred=True))
             records.append(Tag(content, text=f"{item.title}.\n{item.summary}",
-                               topics=item.topics))
+                               topics=item.topics, inferred=True))
             records.append(Link("FEATURES", roundup, content, {
                 "section": kind.value, "position": item.position, "blurb": item.blurb,
                 "verdict": item.verdict}))

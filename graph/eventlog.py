@@ -242,6 +242,14 @@ class EventLog:
                  identities: Mapping[str, str] | None = None) -> dict[str, datetime]:
         """The earliest event of `type_` per person (e.g. each person's first login), counting
         events logged under keys `identities` maps to them (see `read_spans`)."""
+        return {who: at for who, (at, _) in self.firsts(type_, persons, identities).items()}
+
+    def firsts(self, type_: str, persons: Iterable[str],
+               identities: Mapping[str, str] | None = None
+               ) -> dict[str, tuple[datetime, tuple[str, ...]]]:
+        """`first_of` with the provenance of each person's events of `type_` (the files that
+        logged them, sorted), so a node derived from them does not depend on which load
+        derived it last."""
         people = sorted(set(persons))
         if not people:
             return {}
@@ -249,12 +257,12 @@ class EventLog:
             self._register_identities(con, identities)
             con.register("wanted", pa.table({"person": people}))
             rows = con.execute(f"""
-                SELECT who, min("at") FROM (
-                    SELECT {_WHO} AS who, e."at" FROM events e {_IDENTITY_JOINS}
+                SELECT who, min("at"), list(DISTINCT source ORDER BY source) FROM (
+                    SELECT {_WHO} AS who, e."at", e.source FROM events e {_IDENTITY_JOINS}
                     WHERE e.type = $t)
                 WHERE who IN (SELECT person FROM wanted)
                 GROUP BY who""", {"t": type_}).fetchall()
-        return {r[0]: _utc(r[1]) for r in rows}
+        return {r[0]: (_utc(r[1]), tuple(s for s in r[2] if s)) for r in rows}
 
     def unclaimed(self, anonymous: Iterable[str], types: Iterable[str]) -> list[LoggedEvent]:
         """Events of these types that anonymous visitors did before anyone knew who they were

@@ -118,7 +118,7 @@ def test_a_failed_batch_stops_the_load_there(neo4j: GraphStore,
     assert plain.count(verdict) == 1
     failing = plain.replace(verdict, "\nSET n.boom = CASE WHEN row.key STARTS WITH 'boom' "
                                      "THEN 1 / (size(row.key) - size(row.key)) END" + verdict)
-    monkeypatch.setattr(neo4j_store, "node_upsert_cypher", lambda *args: failing)
+    monkeypatch.setattr(neo4j_store, "node_upsert_cypher", lambda *args, **kwargs: failing)
     rows = [{"id": f"p{i:02}@x.com"} for i in range(40)]
     rows[15] = {"id": "boom@x.com"}
     with pytest.raises(StoreError, match="Person rows 10..19"):

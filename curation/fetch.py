@@ -11,11 +11,21 @@ Fetching (httpx, async):
   loop: A -> B -> A") and permanent ones (301, 308, while every hop before was permanent too) are
   recorded: the source's `moved_to`, fetched there from the next fetch on;
 - a size cap: the body is streamed (decompressed) and reading stops past `max_bytes`, so a
-  huge or endless response (or a compression bomb) costs at most that much memory.
+  huge or endless response (or a compression bomb) costs at most that much memory;
+- no server-side request forgery: a feed's URL (or a redirect) is an address anyone can choose,
+  so every connection (the first and each redirect hop's) goes through `GuardedBackend`, which
+  resolves the host once, refuses loopback, private, link-local, multicast, unspecified,
+  reserved and other non-public addresses (IPv4 and IPv6; an IPv4 address mapped or embedded
+  in IPv6 is judged as that IPv4 address) unless `FetchOptions.allow_hosts`
+  (RELGRAPH_FEEDS_ALLOW_HOSTS) allows them, and connects to the very address it vetted, so a
+  DNS answer that changes between a check and the connection (DNS rebinding) cannot get round
+  it; only http and https are fetched, no proxy is taken from the environment, and a refused
+  feed stores nothing and records no move.
 
-Each feed's failure is caught and reported on its line — timeouts, refused connections, 4xx and
-5xx answers, an HTML page instead of a feed (naming the feed the page links to, when it does),
-a body over the cap, a broken encoding, a feed without entries — and never stops the others.
+Each feed's failure is caught and reported on its line — timeouts, refused connections, a
+connection the guard refused ("refused: …"), 4xx and 5xx answers, an HTML page instead of a
+feed (naming the feed the page links to, when it does), a body over the cap, a broken encoding,
+a feed without entries — and never stops the others.
 Nothing already fetched is ever deleted: a feed that fails keeps its entries and its
 conditional-GET state.
 
@@ -30,20 +40,27 @@ import asyncio
 import hashlib
 import json
 import re
+import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
+import idna
 
+from curation.errors import CurationError
 from curation.model import Entry, FeedSource
 from curation.parse import NotAFeed, ParsedEntry, ParsedFeed, clip, parse_feed
 from curation.sources import list_sources
 from graph.keys import canonical_url
+from graph.settings import Settings, get_settings
 
 VERSION = "0.1"
 # Where a feed's owner reads who fetches their feed: set it to your own page (`fetch --contact`,
@@ -66,6 +83,9 @@ def user_agent(contact: str = DEFAULT_CONTACT) -> str:
 
 @dataclass(frozen=True, slots=True)
 class FetchOptions:
+    """How feeds are fetched. The defaults are a library's; `relgraph roundup fetch` builds its
+    options with `from_settings`, so the RELGRAPH_FEEDS_* settings apply there."""
+
     concurrency: int = 16
     per_host: int = 4
     connect_timeout: float = 10.0
@@ -74,6 +94,30 @@ class FetchOptions:
     max_bytes: int = 16 << 20  # the largest body read (decompressed)
     max_redirects: int = 8
     user_agent: str = field(default_factory=user_agent)
+    # Host names, IP addresses and CIDR ranges the SSRF guard lets through although they are
+    # not public (an intranet feed; the tests' server on 127.0.0.1). Empty: public addresses only.
+    allow_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        AllowList.parse(self.allow_hosts)  # a bad entry fails here, not in the middle of a fetch
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> FetchOptions:
+        """Options from the settings (RELGRAPH_FEEDS_MAX_BYTES, _MAX_REDIRECTS, _TIMEOUT,
+        _ALLOW_HOSTS), then `overrides` (the command's options). A bad allow-list entry is a
+        `CurationError` naming the setting: one line, not a traceback."""
+        settings = settings or get_settings()
+        values: dict[str, Any] = {
+            "max_bytes": settings.feeds_max_bytes,
+            "max_redirects": settings.feeds_max_redirects,
+            "total_timeout": settings.feeds_timeout,
+            "allow_hosts": tuple(settings.feeds_allow_list),
+        }
+        values.update(overrides)
+        try:
+            return cls(**values)
+        except ValueError as exc:
+            raise CurationError(f"RELGRAPH_FEEDS_ALLOW_HOSTS: {exc}") from None
 
 
 class Outcome(StrEnum):
@@ -101,6 +145,7 @@ class FeedReport:
     fell_back: bool = False
     parse_seconds: float = 0.0
     name: str | None = None  # the feed's own title
+    refused: bool = False  # the SSRF guard refused a connection (or a scheme) on the way
 
     @property
     def line(self) -> str:
@@ -161,6 +206,267 @@ class _Body:
     redirects: int = 0
 
 
+# --- the SSRF guard --------------------------------------------------------------------------
+#
+# A feed's URL, and every redirect it answers with, is an address someone else chose. Fetched
+# blindly, `http://169.254.169.254/latest/meta-data/` (cloud credentials), `http://127.0.0.1:7474`
+# (our own Neo4j) or any intranet host would be read by this process and kept as "entries", and a
+# 301 toward one would become the feed's home for good. So connections are vetted where they are
+# made: in the network backend, after the one DNS look-up, on the address then connected to.
+
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
+ALLOW_SETTING = "RELGRAPH_FEEDS_ALLOW_HOSTS"
+WEB_SCHEMES = ("http", "https")
+
+_THIS_NETWORK = ip_network("0.0.0.0/8")  # "this host on this network": 0.0.0.0 is localhost
+_SHARED = ip_network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598): an ISP's inside
+_BROADCAST = ip_address("255.255.255.255")
+_PRIVATE = tuple(ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                         "fc00::/7"))
+_NAT64 = ip_network("64:ff9b::/96")  # DNS64's well-known prefix: an IPv4 address inside
+# Special-purpose ranges (IANA's registries) spelled out, so the answer does not depend on the
+# Python release's own tables (3.11's `is_global` calls multicast and 64:ff9b:1::/48 global).
+_SPECIAL = tuple(ip_network(n) for n in (
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "240.0.0.0/4", "64:ff9b:1::/48", "100::/64", "2001::/23",
+    "2001:db8::/32", "3fff::/20", "5f00::/16"))
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
+def _embedded_ipv4(address: IPv6Address) -> IPv4Address | None:
+    """The IPv4 address an IPv6 one carries to the same host: mapped (::ffff:a.b.c.d), 6to4
+    (2002::/16) or NAT64 (64:ff9b::/96); such an address is judged as that IPv4 address."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64:
+        return IPv4Address(int(address) & 0xFFFF_FFFF)
+    return None
+
+
+def address_refusal(address: IPAddress) -> str | None:
+    """Why the guard refuses to connect to `address` ("a loopback address", …), or None for a
+    public address. Deliberately stricter than `is_global` alone (see `_SPECIAL`).
+
+    >>> address_refusal(ip_address("::ffff:127.0.0.1")), address_refusal(ip_address("1.1.1.1"))
+    ('a loopback address', None)
+    """
+    if isinstance(address, IPv6Address):
+        if address.scope_id:
+            address = IPv6Address(address.compressed.split("%", 1)[0])
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return address_refusal(embedded)
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address in _THIS_NETWORK:
+        return "a 'this network' address (0.0.0.0/8)"
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address == _BROADCAST:
+        return "a broadcast address"
+    if address in _SHARED:
+        return "a shared address (100.64.0.0/10, carrier-grade NAT)"
+    if any(address in network for network in _PRIVATE):
+        return "a private address"
+    if isinstance(address, IPv6Address) and address.is_site_local:
+        return "a site-local address"
+    if address.is_reserved:
+        return "a reserved address"
+    if any(address in network for network in _SPECIAL) or address.is_private \
+            or not address.is_global:
+        return "a special-purpose address, not a public one"
+    return None
+
+
+def _host_name(entry: str) -> str:
+    """A host name as httpx hands it to the backend: lower case, IDNA-encoded, no final dot."""
+    name = entry.strip().lower().rstrip(".")
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            raise ValueError(f"{entry!r} is not a host name ({exc})") from None
+    if not _HOST_NAME.fullmatch(name):
+        raise ValueError(f"{entry!r} is neither a host name nor an IP address or CIDR range "
+                         "(no scheme, port or path: 'feeds.intranet', '10.1.2.3', "
+                         "'10.0.0.0/8')")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class AllowList:
+    """What RELGRAPH_FEEDS_ALLOW_HOSTS lets through: a host name allows that name (whatever it
+    resolves to; not its subdomains), an address or CIDR range allows connecting to any address
+    inside it (whichever name led there)."""
+
+    names: frozenset[str] = frozenset()
+    networks: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> AllowList:
+        """`ValueError` naming a bad entry (a URL, a port, a bad range)."""
+        names: set[str] = set()
+        networks: list[IPNetwork] = []
+        for raw in entries:
+            entry = raw.strip()
+            if not entry:
+                continue
+            literal = entry[1:-1] if entry.startswith("[") and entry.endswith("]") else entry
+            try:
+                network = ip_network(literal, strict=False)
+            except ValueError:
+                if "/" in literal and not any(c.isalpha() for c in literal.split("/", 1)[1]):
+                    raise ValueError(f"{entry!r} is not a valid CIDR range") from None
+                names.add(_host_name(entry))
+                continue
+            mapped = network.network_address.ipv4_mapped \
+                if isinstance(network, IPv6Network) and network.prefixlen >= 96 else None
+            if mapped is not None:  # ::ffff:10.0.0.0/104 is 10.0.0.0/8, as connections see it
+                network = IPv4Network((mapped, network.prefixlen - 96))
+            networks.append(network)
+        return cls(frozenset(names), tuple(networks))
+
+    def allows_name(self, host: str) -> bool:
+        return host.lower().rstrip(".") in self.names
+
+    def allows_address(self, address: IPAddress) -> bool:
+        candidates: list[IPAddress] = [address]
+        if isinstance(address, IPv6Address):
+            if address.scope_id:
+                address = IPv6Address(address.compressed.split("%", 1)[0])
+                candidates.append(address)
+            embedded = _embedded_ipv4(address)
+            if embedded is not None:
+                candidates.append(embedded)
+        return any(a in network for a in candidates for network in self.networks)
+
+
+class FeedRefused(Exception):
+    """A connection (or a URL) the guard will not open; `reason` is the report line's text."""
+
+    def __init__(self, reason: str, *, allowable: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.allowable = allowable  # would RELGRAPH_FEEDS_ALLOW_HOSTS let it through?
+
+    def __str__(self) -> str:
+        hint = f" (allow it with {ALLOW_SETTING})" if self.allowable else ""
+        return f"{self.reason}{hint}"
+
+
+async def resolve_host(host: str, port: int) -> list[IPAddress]:
+    """Every address `host` resolves to (the event loop's getaddrinfo), in the resolver's order,
+    once each. Module level so a test can stand in a resolver that lies."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    found = [ip_address(info[4][0]) for info in infos
+             if info[0] in (socket.AF_INET, socket.AF_INET6)]
+    return list(dict.fromkeys(found))
+
+
+async def vetted_addresses(host: str, port: int, allow: AllowList,
+                           timeout: float | None = None) -> list[IPAddress]:
+    """The addresses of `host` a connection may go to: one look-up, then public addresses and
+    those the allow list allows (every one, for a host name it allows). `FeedRefused` when
+    none is left; httpcore's ConnectError/ConnectTimeout when the name does not resolve."""
+    literal: IPAddress | None
+    try:
+        literal = ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await resolve_host(host, port)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"resolving {host} took over {timeout} s") from None
+        except OSError as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise httpcore.ConnectError(f"cannot resolve {host}: {reason}") from None
+        if not addresses:
+            raise httpcore.ConnectError(f"cannot resolve {host}: no address")
+        if allow.allows_name(host):
+            return addresses
+    vetted = [a for a in addresses if allow.allows_address(a) or address_refusal(a) is None]
+    if vetted:
+        return vetted
+    first = addresses[0]
+    why = address_refusal(first)
+    if literal is not None:
+        raise FeedRefused(f"{first} is {why}")
+    more = (f" (and {_plural(len(addresses) - 1, 'more address', 'more addresses')}, none "
+            "public)") if len(addresses) > 1 else ""
+    raise FeedRefused(f"{host} resolves to {first}, {why}{more}")
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend with the guard in front: `connect_tcp` resolves the host once,
+    vets the addresses (`vetted_addresses`) and connects to a vetted IP literal, so what was
+    checked is what is connected to. TLS still names the host: httpcore passes the URL's host
+    as `server_hostname` to `start_tls`, so SNI and the certificate check are unchanged."""
+
+    def __init__(self, allow: AllowList, inner: httpcore.AsyncNetworkBackend | None = None
+                 ) -> None:
+        self.allow = allow
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None
+                          ) -> httpcore.AsyncNetworkStream:
+        addresses = await vetted_addresses(host, port, self.allow, timeout)
+        failure: Exception | None = None
+        for address in addresses:  # each vetted address in the resolver's order, as a browser
+            try:
+                return await self._inner.connect_tcp(
+                    str(address), port, timeout=timeout, local_address=local_address,
+                    socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None  # vetted_addresses never returns an empty list
+        raise failure
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None
+                                  ) -> httpcore.AsyncNetworkStream:
+        raise FeedRefused(f"a Unix socket ({path}) is never a feed's address", allowable=False)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport on a connection pool whose network backend is `GuardedBackend`.
+    httpx takes no backend argument, so the pool it builds is replaced by one that has it
+    (same limits, TLS context and HTTP/1.1); no proxy, whatever the environment says."""
+
+    def __init__(self, allow: AllowList, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        self.backend = GuardedBackend(allow)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=self.backend)
+
+
+def _check_scheme(url: str, *, redirected: bool) -> None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in WEB_SCHEMES:
+        what = f"redirected to {clip(url, 200)!r}" if redirected else f"{clip(url, 200)!r}"
+        raise FeedRefused(f"{what}: only http and https URLs are fetched", allowable=False)
+
+
 # --- HTTP ------------------------------------------------------------------------------------
 
 
@@ -183,11 +489,18 @@ async def _get(client: httpx.AsyncClient, source: FeedSource, opts: FetchOptions
     moved_to: str | None = None
     permanent_so_far = True
     while True:
+        _check_scheme(url, redirected=len(visited) > 1)
         try:
             request = client.build_request("GET", url, headers=headers)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise _Failed(f"cannot fetch {url!r}: {exc}") from None
-        response = await client.send(request, stream=True)
+        try:
+            response = await client.send(request, stream=True)
+        except FeedRefused as exc:  # the guard, connecting: name the hop it refused
+            if len(visited) > 1:
+                raise FeedRefused(f"redirected to {clip(url, 200)}, and {exc.reason}",
+                                  allowable=exc.allowable) from None
+            raise
         try:
             status = response.status_code
             if status in _REDIRECT and response.headers.get("location"):
@@ -207,8 +520,7 @@ def _redirect(response: httpx.Response, url: str, visited: list[str], moved_to: 
     """The next URL of a redirect (checked for loops and count), and the permanent move so far."""
     status = response.status_code
     target = urljoin(url, response.headers["location"].strip())
-    if urlsplit(target).scheme not in ("http", "https"):
-        raise _Failed(f"redirected to {target!r}, which is not a web URL", status)
+    _check_scheme(target, redirected=True)  # refused: no file:, gopher: or ftp: hop
     if status in _PERMANENT and permanent_so_far:
         moved_to = target
     else:
@@ -430,6 +742,8 @@ async def _fetch_one(client: httpx.AsyncClient, db: sqlite3.Connection, source: 
             body = await _get(client, source, opts)
     except _Failed as exc:
         report.message, report.status, report.moved_to = exc.message, exc.status, exc.moved_to
+    except FeedRefused as exc:  # nothing stored, no move recorded (a 301 toward it included)
+        report.refused, report.message = True, f"refused: {exc}"
     except TimeoutError:
         report.message = f"timed out: not done after {_seconds(opts.total_timeout)} in all"
     except Exception as exc:  # noqa: BLE001 - one feed's failure never stops the others
@@ -451,6 +765,9 @@ async def _fetch_one(client: httpx.AsyncClient, db: sqlite3.Connection, source: 
     report.seconds = time.perf_counter() - started
     if report.moved_to and report.moved_to != source.url:
         report.message += f"; moved permanently to {report.moved_to} (fetched there from now on)"
+    elif report.refused and source.moved_to:
+        report.message += (f"; the move recorded to {source.moved_to} is dropped ({source.url} "
+                           "is fetched from now on)")
     _record(db, source, report, None if report.outcome is Outcome.FAILED else body, now)
     return report
 
@@ -501,10 +818,13 @@ def _record(db: sqlite3.Connection, source: FeedSource, report: FeedReport, body
     moved_to = source.moved_to
     if report.moved_to:
         moved_to = None if _same(report.moved_to, source.url) else report.moved_to
+    elif report.refused:  # a home the guard refuses (recorded before it stood) is no home
+        moved_to = None
     etag, last_modified = source.etag, source.last_modified
     if body is not None and body.status == 200:  # a good fetch: the validators it came with
         etag, last_modified = body.etag, body.last_modified
-    elif report.moved_to and not _same(report.moved_to, source.moved_to or source.url):
+    elif (report.moved_to and not _same(report.moved_to, source.moved_to or source.url)) \
+            or (report.refused and source.moved_to):
         etag = last_modified = None  # validators belong to the old address
     db.execute("UPDATE sources SET etag = ?, last_modified = ?, moved_to = ?, "
                "last_fetched_at = ?, last_status = ?, name = coalesce(name, ?) WHERE url = ?",
@@ -524,7 +844,10 @@ def _same(a: str | None, b: str | None) -> bool:
 async def fetch_sources(db: sqlite3.Connection, sources: Iterable[FeedSource], *,
                         options: FetchOptions | None = None, now: datetime | None = None,
                         transport: httpx.AsyncBaseTransport | None = None) -> FetchReport:
-    """Fetch these sources concurrently; one `FeedReport` each, in the order given."""
+    """Fetch these sources concurrently; one `FeedReport` each, in the order given.
+
+    Connections go through the SSRF guard (`GuardedTransport`, allowing `opts.allow_hosts`);
+    a `transport` given here replaces it (tests of other layers), guard and all."""
     opts = options or FetchOptions()
     now = now or datetime.now(UTC)
     started = time.perf_counter()
@@ -542,9 +865,13 @@ async def fetch_sources(db: sqlite3.Connection, sources: Iterable[FeedSource], *
         async with limit, per_host:
             return await _fetch_one(client, db, source, opts, now)
 
+    # trust_env=False: no proxy (HTTP_PROXY, ALL_PROXY …) and no .netrc from the environment:
+    # a proxy would make the connection the guard vetted a connection to the proxy.
     async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False,
                                  headers={"User-Agent": opts.user_agent, "Accept": ACCEPT},
-                                 transport=transport) as client:
+                                 transport=transport or GuardedTransport(
+                                     AllowList.parse(opts.allow_hosts), limits),
+                                 trust_env=False) as client:
         reports = await asyncio.gather(*(one(client, s) for s in sources))
     return FetchReport(list(reports), time.perf_counter() - started)
 
@@ -574,6 +901,7 @@ def entries_of(db: sqlite3.Connection, where: str = "", params: Sequence[object]
                   topics=tuple(json.loads(r[10] or "[]"))) for r in rows]
 
 
-__all__ = ["ACCEPT", "FeedReport", "FetchOptions", "FetchReport", "Outcome", "Stored",
-           "entries_of", "entry_id", "fetch_all", "fetch_sources", "global_guid",
-           "store_entries", "user_agent"]
+__all__ = ["ACCEPT", "ALLOW_SETTING", "AllowList", "FeedRefused", "FeedReport", "FetchOptions",
+           "FetchReport", "GuardedBackend", "GuardedTransport", "Outcome", "Stored",
+           "address_refusal", "entries_of", "entry_id", "fetch_all", "fetch_sources",
+           "global_guid", "resolve_host", "store_entries", "user_agent", "vetted_addresses"]

@@ -22,6 +22,13 @@ A file that is not OPML (not XML, another root element, no body, no feed at all)
 `OpmlError` naming the file and, for XML errors, the line; a single bad feed URL inside a good
 file is skipped with a note and the rest imported.
 
+A DOCTYPE (and so any entity, internal or external) is refused, whatever the file's encoding:
+no reader's export has one, and a DTD is how an XML file expands a few bytes into gigabytes
+("billion laughs") or reads a local file or URL into itself (an external entity). The check is
+defusedxml's, made by the XML parser on the decoded document; a byte pattern such as `<!ENTITY`
+would miss the same declaration written in UTF-16 or UTF-32. (Expat reads UTF-8, UTF-16 and
+the 8-bit encodings itself; a UTF-32 file, which it cannot read, is decoded here first.)
+
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "feedly.opml"
     >>> _ = p.write_text('''<?xml version="1.0" encoding="UTF-8"?>
@@ -43,11 +50,15 @@ file is skipped with a note and the rest imported.
 
 from __future__ import annotations
 
+import codecs
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
 
 from curation.errors import CurationError
 from curation.model import FeedSource, SourceKind
@@ -71,7 +82,12 @@ _VENDOR_WORDS = frozenset({"vendor", "vendors"})
 _COMPANY_WORDS = frozenset({"company", "companies", "pontificator", "pontificators"})
 _OURS_NAMES = frozenset({"ours", "us", "our own", "own", "from us", "our blog", "our feeds",
                          "our own feeds", "our blogs"})
-_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+# How a UTF-32 document starts (a byte-order mark, else "<" in four bytes), XML 1.0 Appendix F.
+# The 32-bit marks go first: FF FE 00 00 starts with UTF-16's FF FE.
+_UTF32_STARTS = ((codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF32_LE, "utf-32"),
+                 (b"\0\0\0<", "utf-32-be"), (b"<\0\0\0", "utf-32-le"))
 
 
 class OpmlError(CurationError, ValueError):
@@ -164,11 +180,20 @@ def _parse(path: Path) -> ET.Element:
                         f"(at most {MAX_OPML_BYTES:,})")
     if not data.strip():
         raise OpmlError(f"{path}: the file is empty, not an OPML export")
-    if _ENTITY_DECL.search(data):
-        raise OpmlError(f"{path}: declares XML entities, which no reader's OPML export does; "
-                        "refused")
+    document: bytes | str = data
+    encoding = next((name for start, name in _UTF32_STARTS if data.startswith(start)), None)
+    if encoding is not None:  # text for expat: it then ignores the declared encoding
+        try:
+            document = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise OpmlError(f"{path}: not an OPML file: broken {encoding.upper()} at byte "
+                            f"{exc.start}") from None
     try:
-        root = ET.fromstring(data)
+        root: ET.Element = SafeET.fromstring(document, forbid_dtd=True, forbid_entities=True,
+                                             forbid_external=True)
+    except defusedxml.DefusedXmlException:
+        raise OpmlError(f"{path}: OPML files may not declare a DOCTYPE or entities (no "
+                        "reader's export does); refused") from None
     except ET.ParseError as exc:
         line, column = exc.position
         raise OpmlError(f"{path}: not an OPML file: XML error at line {line}, column "

@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     api_cors_origins: str = Field("", validation_alias="RELGRAPH_API_CORS_ORIGINS")
     log_level: str = Field("info", validation_alias="RELGRAPH_LOG_LEVEL")
 
+    # `relgraph roundup fetch` (curation/fetch.py): caps on each feed, and the hosts its guard
+    # against server-side request forgery lets through although they are not public
+    # (comma-separated host names, IP addresses or CIDR ranges, e.g. "feeds.intranet,10.1.0.0/16";
+    # none by default: loopback, private, link-local … addresses are refused).
+    feeds_allow_hosts: str = Field("", validation_alias="RELGRAPH_FEEDS_ALLOW_HOSTS")
+    feeds_max_bytes: int = Field(
+        16 << 20, ge=1024, le=1 << 30, validation_alias="RELGRAPH_FEEDS_MAX_BYTES")
+    feeds_max_redirects: int = Field(
+        8, ge=0, le=50, validation_alias="RELGRAPH_FEEDS_MAX_REDIRECTS")
+    feeds_timeout: float = Field(60.0, gt=0, le=3600, validation_alias="RELGRAPH_FEEDS_TIMEOUT")
+
     @property
     def graph_path(self) -> Path:
         """The embedded store's durable graph (SQLite)."""
@@ -58,6 +69,11 @@ class Settings(BaseSettings):
     @property
     def cors_origins(self) -> list[str]:
         return [o.strip() for o in self.api_cors_origins.split(",") if o.strip()]
+
+    @property
+    def feeds_allow_list(self) -> list[str]:
+        """RELGRAPH_FEEDS_ALLOW_HOSTS as entries (checked by curation.fetch.AllowList.parse)."""
+        return [h.strip() for h in self.feeds_allow_hosts.split(",") if h.strip()]
 
     @property
     def rejects_dir(self) -> Path:

@@ -164,10 +164,12 @@ def test_a_bad_owner_is_refused_before_anything_is_written(tmp_path: Path, owner
         MemoryStore(data / "graph.sqlite").counts().nodes.values()) == 0
 
 
-def test_roundup_fetch_exits_1_when_a_feed_failed(tmp_path: Path) -> None:
+def test_roundup_fetch_exits_1_when_a_feed_failed(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.curation.feedserver import FeedServer, Route
     from tests.curation.test_fetch import RSS
 
+    monkeypatch.setenv("RELGRAPH_FEEDS_ALLOW_HOSTS", "127.0.0.1")  # inherited by the processes
     data = tmp_path / "data"
     with FeedServer({"/good": Route(RSS), "/bad": Route(b"oops", status=500)}) as server:
         relgraph("roundup", "sources", "add", server.url("/good"), "--kind", "company",

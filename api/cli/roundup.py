@@ -158,9 +158,13 @@ def report_line(feed: FeedReport) -> Text:
 def fetch(
     concurrency: Annotated[int, typer.Option(min=1, max=128,
                                              help="feeds fetched at once")] = 16,
-    timeout: Annotated[float, typer.Option(
-        min=0.1, help="seconds to connect, and to wait for each part of an answer")] = 20.0,
-    max_mb: Annotated[float, typer.Option(min=0.01, help="largest feed read, in MB")] = 16.0,
+    timeout: Annotated[float | None, typer.Option(
+        min=0.1, help="seconds to connect, and to wait for each part of an answer (default "
+                      "20; the whole feed may take RELGRAPH_FEEDS_TIMEOUT, 60, or three times "
+                      "this if more)")] = None,
+    max_mb: Annotated[float | None, typer.Option(
+        min=0.01, help="largest feed read, in MB (default RELGRAPH_FEEDS_MAX_BYTES, 16 MB)")
+    ] = None,
     contact: Annotated[str, typer.Option(
         envvar="RELGRAPH_ROUNDUP_CONTACT",
         help="the URL in the User-Agent where feed owners read who fetches them")
@@ -170,11 +174,19 @@ def fetch(
 ) -> None:
     """Fetch every feed (conditional GET, redirects, timeouts), one line per feed. Exit status
     0 when every feed was fetched (or had not changed), 1 when any failed, as the summary
-    line says."""
-    options = FetchOptions(concurrency=concurrency, connect_timeout=min(timeout, 10.0),
-                           read_timeout=timeout, total_timeout=max(60.0, 3 * timeout),
-                           max_bytes=int(max_mb * (1 << 20)), user_agent=user_agent(contact))
+    line says. Feeds on loopback, private or link-local addresses are refused unless
+    RELGRAPH_FEEDS_ALLOW_HOSTS allows them."""
+    settings = get_settings()
+    read = 20.0 if timeout is None else timeout
+    total = settings.feeds_timeout if timeout is None else max(settings.feeds_timeout,
+                                                               3 * timeout)
+    overrides: dict[str, object] = {
+        "concurrency": concurrency, "connect_timeout": min(read, 10.0), "read_timeout": read,
+        "total_timeout": total, "user_agent": user_agent(contact)}
+    if max_mb is not None:
+        overrides["max_bytes"] = int(max_mb * (1 << 20))
     with curation_db() as db:
+        options = FetchOptions.from_settings(settings, **overrides)
         if not list_sources(db):
             raise CurationError("no feed to fetch: add some with `relgraph roundup sources "
                                 "add` or `sources import FILE.opml`")

@@ -18,7 +18,10 @@ from tests.curation.feedserver import FeedServer, Route
 
 FEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "curation" / "feeds"
 RSS = (FEEDS / "rss2.xml").read_bytes()
-FAST = FetchOptions(connect_timeout=2, read_timeout=0.5, total_timeout=1.5, max_bytes=1 << 20)
+# The feed server is on 127.0.0.1, which the SSRF guard refuses unless allowed (test_ssrf.py).
+LOOPBACK = ("127.0.0.1",)
+FAST = FetchOptions(connect_timeout=2, read_timeout=0.5, total_timeout=1.5, max_bytes=1 << 20,
+                    allow_hosts=LOOPBACK)
 
 
 def feed(name: str, **kwargs: object) -> Route:
@@ -253,7 +256,8 @@ def test_feeds_are_fetched_concurrently(db: sqlite3.Connection, server: FeedServ
     for i in range(8):
         server.routes[f"/f{i}"] = Route(RSS.replace(b"brightpath", f"b{i}".encode()), delay=0.4)
         add(db, server, f"/f{i}")
-    report = run(db, FetchOptions(concurrency=8, read_timeout=5, total_timeout=10))
+    report = run(db, FetchOptions(concurrency=8, read_timeout=5, total_timeout=10,
+                                  allow_hosts=LOOPBACK))
     assert report.count(Outcome.OK) == 8
     assert report.seconds < 8 * 0.4 * 0.75  # one at a time would take 3.2 s
 
@@ -278,6 +282,7 @@ def test_the_fetch_command_prints_one_line_per_feed(tmp_path: Path,
     from graph.settings import get_settings
 
     monkeypatch.setenv("RELGRAPH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RELGRAPH_FEEDS_ALLOW_HOSTS", "127.0.0.1")
     get_settings.cache_clear()
     server.routes["/good"] = Route(RSS)
     server.routes["/bad"] = Route(b"oops", status=500)

@@ -260,7 +260,8 @@ WALKTHROUGH = Path(__file__).resolve().parents[2] / "fixtures" / "curation" / "w
 def relgraph(*args: str, data: Path, check: bool = True,
              store: str = "memory") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RELGRAPH_STORE": store, "RELGRAPH_DATA_DIR": str(data),
-           "COLUMNS": "200", "USER": "maya"}
+           "COLUMNS": "200", "USER": "maya",
+           "RELGRAPH_FEEDS_ALLOW_HOSTS": "127.0.0.1"}  # the walkthrough's feeds are local
     env.pop("RELGRAPH_ROUNDUP_TEMPLATES", None)
     if store == "neo4j":  # the test server (tests/conftest.py), never the user's NEO4J_*
         env.update({"NEO4J_URI": os.environ["RELGRAPH_TEST_NEO4J_URI"],

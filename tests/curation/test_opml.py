@@ -3,6 +3,7 @@ folder names; a bad file is one clear error."""
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,8 @@ def test_import_saves_sources_and_writes_source_nodes(tmp_path: Path) -> None:
      "no feed to import (1 outline(s) but none with an xmlUrl)"),
     ("<opml><body/></opml>", "no feed to import (no outline)"),
     ("<opml><body><outline xmlUrl='javascript:x'/></body></opml>", "no feed to import"),
-    ('<!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body/></opml>', "declares XML entities"),
+    ('<!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body/></opml>',
+     "OPML files may not declare a DOCTYPE or entities"),
 ])
 def test_a_bad_opml_file_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.opml"
@@ -99,3 +101,82 @@ def test_nested_folders_the_nearest_kind_wins(tmp_path: Path) -> None:
 ])
 def test_kind_of_name(name: str | None, kind: SourceKind | None) -> None:
     assert kind_of_name(name) == kind
+
+
+# --- a DTD is refused in every encoding ---------------------------------------------------------
+
+LAUGHS = ('<!DOCTYPE opml [<!ENTITY lol "lol">'
+          + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+                    for i in range(1, 10))
+          + ']><opml version="2.0"><head><title>&lol9;</title></head><body>'
+          '<outline text="&lol9;" xmlUrl="https://a.example/feed"/></body></opml>')
+EXTERNAL = ('<!DOCTYPE opml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><opml version="2.0">'
+            '<head><title>&xxe;</title></head><body>'
+            '<outline text="x" xmlUrl="https://a.example/feed"/></body></opml>')
+EXTERNAL_DTD = ('<!DOCTYPE opml SYSTEM "http://attacker.example/opml.dtd"><opml version="2.0">'
+                '<body><outline text="x" xmlUrl="https://a.example/feed"/></body></opml>')
+GOOD = ('<opml version="2.0"><head><title>Café feeds</title></head><body>'
+        '<outline text="Anbieter und Vendors"><outline text="Zoë\u2019s blog" '
+        'xmlUrl="https://zoe.example/feed"/></outline></body></opml>')
+# (id, codec, byte-order mark, the name in the XML declaration)
+ENCODINGS = [
+    ("utf-8", "utf-8", b"", "UTF-8"),
+    ("utf-8-bom", "utf-8", codecs.BOM_UTF8, "UTF-8"),
+    ("utf-16-le-bom", "utf-16-le", codecs.BOM_UTF16_LE, "UTF-16"),
+    ("utf-16-be-bom", "utf-16-be", codecs.BOM_UTF16_BE, "UTF-16"),
+    ("utf-16-be", "utf-16-be", b"", "UTF-16"),
+    ("utf-32-le-bom", "utf-32-le", codecs.BOM_UTF32_LE, "UTF-32"),
+    ("utf-32-be-bom", "utf-32-be", codecs.BOM_UTF32_BE, "UTF-32"),
+    ("utf-32-le", "utf-32-le", b"", "UTF-32"),
+]
+
+
+def encoded(text: str, codec: str, bom: bytes, declared: str) -> bytes:
+    return bom + f'<?xml version="1.0" encoding="{declared}"?>\n{text}'.encode(codec)
+
+
+@pytest.mark.parametrize(("codec", "bom", "declared"), [e[1:] for e in ENCODINGS],
+                         ids=[e[0] for e in ENCODINGS])
+@pytest.mark.parametrize("payload", [LAUGHS, EXTERNAL, EXTERNAL_DTD],
+                         ids=["billion-laughs", "external-entity", "external-dtd"])
+def test_a_dtd_is_refused_in_every_encoding(tmp_path: Path, payload: str, codec: str,
+                                            bom: bytes, declared: str) -> None:
+    """The old check looked for the bytes `<!ENTITY`, which UTF-16 and UTF-32 spell otherwise:
+    the parser's own check on the decoded document refuses the DOCTYPE, before any entity."""
+    path = tmp_path / "evil.opml"
+    path.write_bytes(encoded(payload, codec, bom, declared))
+    with connect(tmp_path / "curation.sqlite") as db, pytest.raises(OpmlError) as caught:
+        import_opml(db, MemoryStore(tmp_path / "graph.sqlite"), path, data_dir=tmp_path)
+    assert str(caught.value) == (f"{path}: OPML files may not declare a DOCTYPE or entities "
+                                 "(no reader's export does); refused")
+    with connect(tmp_path / "curation.sqlite") as db:
+        assert list_sources(db) == []
+
+
+def test_a_bare_doctype_is_refused_too(tmp_path: Path) -> None:
+    path = tmp_path / "doctype.opml"
+    path.write_text('<!DOCTYPE opml><opml><body><outline xmlUrl="https://a.example/f"/>'
+                    "</body></opml>")
+    with pytest.raises(OpmlError, match="may not declare a DOCTYPE or entities"):
+        read_opml(path)
+
+
+@pytest.mark.parametrize(("codec", "bom", "declared"), [e[1:] for e in ENCODINGS],
+                         ids=[e[0] for e in ENCODINGS])
+def test_a_normal_opml_imports_in_every_encoding(tmp_path: Path, codec: str, bom: bytes,
+                                                 declared: str) -> None:
+    path = tmp_path / "feeds.opml"
+    path.write_bytes(encoded(GOOD, codec, bom, declared))
+    store = MemoryStore(tmp_path / "graph.sqlite")
+    with connect(tmp_path / "curation.sqlite") as db:
+        result = import_opml(db, store, path, data_dir=tmp_path)
+    assert [(s.url, s.name, s.kind) for s in result.added] == [
+        ("https://zoe.example/feed", "Zoë\u2019s blog", SourceKind.VENDOR)]
+    store.close()
+
+
+def test_broken_utf32_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.opml"
+    path.write_bytes(codecs.BOM_UTF32_LE + "<opml><body/></opml>".encode("utf-32-le")[:-2])
+    with pytest.raises(OpmlError, match="not an OPML file: broken UTF-32"):
+        read_opml(path)

@@ -102,9 +102,11 @@ def test_building_from_a_feed_that_repeats_a_catalogued_white_paper(store: Graph
 
 @pytest.mark.parametrize("kind", ["memory", "neo4j"])
 def test_relgraph_roundup_build_and_publish_leave_the_catalogue_alone(
-        kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        kind: str, tmp_path: Path, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """`relgraph load catalog`, then the roundup's sources, fetch, build and publish, as
     processes: our post is catalogued as a white paper, and stays one."""
+    monkeypatch.setenv("RELGRAPH_FEEDS_ALLOW_HOSTS", "127.0.0.1")  # the processes': local feeds
     url = "http://127.0.0.1:8765/relgraph/customer-concerns-q4"
     if kind == "neo4j":
         request.getfixturevalue("neo4j_store").delete_all()

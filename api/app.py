@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ from api import rest
 from api.auth import Authenticator, KeyStore
 from api.context import Context, context_getter, on_ws_connect
 from api.errors import HTTP_STATUS, ApiError, Code, classify, error_body
+from api.execution import ExecutionThread
 from api.feed import Broker, LocalBroker, OutboxFeed, PublishingOutbox
 from api.http import GraphQLHTTPRouter, json_error
 from api.schema import build_schema
@@ -53,9 +55,19 @@ def settle_heap() -> None:
     """Move what start-up made (the embedded graph: millions of objects) out of the garbage
     collector's sight. Without it, a full collection walks the whole graph every so often while
     a request waits: ~0.9 s pauses, a p95 of hundreds of ms on 1M relationships. Objects made
-    later (requests, writes) are collected as usual."""
+    later (requests, writes) are collected as usual.
+
+    The thresholds: a costly query makes millions of objects that all live until it answers;
+    with the default ones every few hundred thousand of them set off a full collection that
+    walks them all (collecting nothing), pauses that grew to ~0.9 s and held every thread, the
+    health checks too. Young collections come every 10,000 allocations instead of 700, and a
+    full one only after 1,000 of the middle generation's."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(2_000, 5, 1_000)
+    # The thread that runs costly queries hands the interpreter over every millisecond, not
+    # every five: the server's loop needs it a few times to answer any request.
+    sys.setswitchinterval(0.001)
 
 
 class Router(GraphQLHTTPRouter):
@@ -151,10 +163,14 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
             Writer, the_store, data_dir=settings.data_dir, batch_size=settings.batch_size,
             taxonomy=taxonomy, outbox=outbox)
         app.state.services = Services(settings, the_store,
-                                      Authenticator(KeyStore(settings.api_keys_path)),
+                                      Authenticator(KeyStore(settings.api_keys_path),
+                                                    rate=settings.api_rate,
+                                                    burst=settings.api_burst,
+                                                    failures=settings.api_auth_failures),
                                       the_broker, writer)
         feed = OutboxFeed(settings.feed_dir, the_broker, poll=settings.api_feed_poll)
         await feed.start()
+        execution = graphql.execution = await asyncio.to_thread(ExecutionThread)
         settle_heap()
         log.info("relgraph API ready", extra={"store": the_store.kind.value,
                                               "dev": settings.api_dev})
@@ -162,6 +178,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
             yield
         finally:
             await feed.stop()
+            graphql.execution = None
+            await asyncio.to_thread(execution.stop, the_store.aclose())
             await the_store.aclose()
             if own_store:
                 await asyncio.to_thread(the_store.close)
@@ -176,10 +194,11 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
                            allow_methods=["GET", "POST"], max_age=600,
                            allow_headers=["Authorization", "Content-Type", "Accept"])
     app.add_middleware(RequestLog)
-    app.include_router(Router(
+    graphql = Router(
         build_schema(settings), context_getter=context_getter, graphql_ide="graphiql",
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        timeout=settings.api_timeout), prefix="/graphql")
+        timeout=settings.api_timeout)
+    app.include_router(graphql, prefix="/graphql")
     app.include_router(rest.router)
 
     @app.get("/healthz", include_in_schema=False)

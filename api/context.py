@@ -30,6 +30,8 @@ class Context(BaseContext):
         self.services = services
         self.principal = principal
         self.loaders = Loaders(services.store)
+        self.deadline: float | None = None  # time.monotonic(); set by the router per request
+        self.expired = False  # the deadline passed while resolving (api/execution.py)
 
     def require(self, scope: Scope) -> Principal:
         if self.principal is None:
@@ -56,7 +58,8 @@ async def authenticate(connection: HTTPConnection) -> Principal | None:
     # other sites' pages included: those must send a bearer token or a connection_init key.
     token = bearer_token(connection.headers.get("authorization"),
                          basic=connection.scope["type"] == "http")
-    principal = await services.auth.principal(token)
+    address = connection.client.host if connection.client else "unknown"
+    principal = await services.auth.admit(token, address)
     if principal is None and token is not None:
         raise Unauthenticated(BAD_KEY, headers=_challenge(connection))
     return principal
@@ -88,7 +91,9 @@ async def on_ws_connect(context: Context, params: dict[str, Any] | None) -> None
     token = bearer_token(raw, basic=False) if isinstance(raw, str) else None
     if token is None and isinstance(params.get("apiKey"), str):
         token = params["apiKey"]
-    context.principal = await context.services.auth.principal(token)
+    client = context.request.client if context.request is not None else None
+    context.principal = await context.services.auth.admit(
+        token, client.host if client else "unknown")
     if context.principal is None:
         raise Unauthenticated(NO_KEY if token is None else BAD_KEY)
 

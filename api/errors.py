@@ -15,6 +15,7 @@ message quotes, so an operator can find the log line.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from enum import StrEnum
 from typing import Any
@@ -48,6 +49,8 @@ class Code(StrEnum):
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     BAD_REQUEST = "BAD_REQUEST"  # not a GraphQL request at all (body, method, size)
+    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"  # could return more objects than the cost limit
+    RATE_LIMITED = "RATE_LIMITED"  # this key (or address) sent too many requests: wait
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -55,7 +58,8 @@ HTTP_STATUS = {
     Code.BAD_USER_INPUT: 400, Code.GRAPHQL_PARSE_FAILED: 400,
     Code.GRAPHQL_VALIDATION_FAILED: 400, Code.BAD_REQUEST: 400, Code.NOT_FOUND: 404,
     Code.UNAUTHENTICATED: 401, Code.FORBIDDEN: 403, Code.STORE_UNAVAILABLE: 503,
-    Code.TIMEOUT: 504, Code.INTERNAL_SERVER_ERROR: 500,
+    Code.TIMEOUT: 504, Code.INTERNAL_SERVER_ERROR: 500, Code.QUERY_TOO_COSTLY: 400,
+    Code.RATE_LIMITED: 429,
 }
 
 
@@ -95,6 +99,16 @@ class Forbidden(ApiError):
 
 class RequestTimeout(ApiError, TimeoutError):
     code = Code.TIMEOUT
+
+
+class RateLimited(ApiError):
+    """Too many requests: `Retry-After` says in how many seconds one is let through."""
+
+    code = Code.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+        self.retry_after = retry_after
 
 
 _USER_ERRORS = (QueryError, BadRow, SchemaError, BadRef, ConnectorError)
@@ -176,4 +190,4 @@ def error_body(code: Code, message: str) -> dict[str, Any]:
 
 
 __all__ = ["ApiError", "BadUserInput", "Code", "Forbidden", "HTTP_STATUS", "NotFound",
-           "RequestTimeout", "Unauthenticated", "classify", "error_body", "tidy"]
+           "RateLimited", "RequestTimeout", "Unauthenticated", "classify", "error_body", "tidy"]

@@ -12,18 +12,23 @@ What the stock router does not do, this subclass adds:
 - non-GraphQL failures (a body that is not JSON, a wrong method, GET for a mutation: 405) are
   JSON error bodies with a code, not plain text;
 - every operation runs under the per-request time limit (`RELGRAPH_API_TIMEOUT`; on Neo4j the
-  store's server-side limit stops the query itself);
+  store's server-side limit stops the query itself), a deadline its executor checks while
+  resolving, and a query costlier than `INLINE_COST` runs on the execution thread, off the
+  server's event loop (api/execution.py);
 - JSON is encoded with orjson.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, parse
+from graphql import OperationType as AstOperationType
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -33,7 +38,9 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
+from api.cost import Costs, operation_of
 from api.errors import Code, error_body, tidy
+from api.execution import INLINE_COST, ExecutionThread
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -89,22 +96,51 @@ def json_error(status: int, code: Code, message: str,
 
 
 class GraphQLHTTPRouter(GraphQLRouter[Any, None]):
+    """`execution`: the thread costly queries run on (api/execution.py), set while the app
+    runs; without it every operation runs on the server's loop."""
+
     def __init__(self, *args: Any, timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.timeout = timeout
+        self.execution: ExecutionThread | None = None
+        self._plans = Plans()
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
-    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+    async def execute_operation(self, request: Any, request_adapter: Any, request_data: Any,
+                                context: Any, root_value: Any, sub_response: Any) -> Any:
+        if hasattr(context, "deadline"):  # checked while resolving (DeadlineExecutor)
+            context.deadline = time.monotonic() + self.timeout
+        work = super().execute_operation(request, request_adapter, request_data, context,
+                                         root_value, sub_response)
         try:
             async with asyncio.timeout(self.timeout):
-                return await super().execute_operation(*args, **kwargs)
+                if self.execution is not None and self._costly(request_data):
+                    result = await self.execution.run(work)
+                else:
+                    result = await work
         except TimeoutError:
-            error = GraphQLError(
-                f"the request ran past its {self.timeout:g} s time limit and was stopped",
-                extensions={"code": Code.TIMEOUT.value})
-            return PreExecutionError(data=None, errors=[error])
+            return self._timed_out()
+        if getattr(context, "expired", False):
+            return self._timed_out()
+        return result
+
+    def _costly(self, request_data: Any) -> bool:
+        if isinstance(request_data, list) or self.schema is None:
+            return False
+        costs: Costs | None = getattr(self.schema, "costs", None)
+        if costs is None:
+            return False
+        return self._plans.costly(costs, request_data.query, request_data.operation_name,
+                                  request_data.variables)
+
+    def _timed_out(self) -> PreExecutionError:
+        error = GraphQLError(
+            f"the request ran past its {self.timeout:g} s time limit and was stopped",
+            extensions={"code": Code.TIMEOUT.value})
+        return PreExecutionError(data=None, errors=[error])
+
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
@@ -136,6 +172,45 @@ class GraphQLHTTPRouter(GraphQLRouter[Any, None]):
             response.headers["content-type"] = (
                 f"{media}; charset=utf-8" if media == GRAPHQL_RESPONSE else media)
         return response
+
+
+class Plans:
+    """Is a request a query costlier than INLINE_COST (to run on the execution thread)? Read
+    from its document, parsed once per distinct text (strawberry parses it again, from its own
+    cache); a document that does not parse runs inline, where it is refused as usual."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._documents: OrderedDict[str, DocumentNode | None] = OrderedDict()
+        self._size = size
+
+    def costly(self, costs: Costs, query: str | None, operation_name: str | None,
+               variables: dict[str, Any] | None) -> bool:
+        if not query:
+            return False
+        document = self._document(query)
+        if document is None:
+            return False
+        operation = operation_of(document, operation_name)
+        if operation is None or operation.operation is not AstOperationType.QUERY:
+            return False  # mutations and subscriptions stay on the server's loop
+        try:
+            cost = costs.of(document, operation_name, variables, query=query)
+        except Exception:  # noqa: BLE001 - a document the cost walk cannot read runs inline
+            return False
+        return cost.total > INLINE_COST
+
+    def _document(self, query: str) -> DocumentNode | None:
+        if query in self._documents:
+            self._documents.move_to_end(query)
+            return self._documents[query]
+        try:
+            document: DocumentNode | None = parse(query, no_location=True)
+        except GraphQLError:
+            document = None
+        self._documents[query] = document
+        if len(self._documents) > self._size:
+            self._documents.popitem(last=False)
+        return document
 
 
 __all__ = ["GRAPHQL_RESPONSE", "GraphQLHTTPRouter", "is_request_error", "json_error",

@@ -404,7 +404,9 @@ class Neo4jStore:
             uri, auth=self._auth, connection_timeout=10, max_transaction_retry_time=30,
             notifications_min_severity="OFF",  # planner hints are not the user's business
         )
-        self._async_driver: AsyncDriver | None = None
+        # One async driver per event loop that asks (the API's, and its execution thread's:
+        # api/execution.py): an async driver's connections belong to the loop that made them.
+        self._async_drivers: dict[asyncio.AbstractEventLoop, AsyncDriver] = {}
         try:
             self._driver.verify_connectivity()
         except AuthError as exc:
@@ -459,10 +461,20 @@ class Neo4jStore:
         self._driver.close()
 
     async def aclose(self) -> None:
-        """Close the async driver (bound to the event loop that used it); `close` the rest."""
-        if self._async_driver is not None:
-            await self._async_driver.close()
-            self._async_driver = None
+        """Close the async driver of the running event loop (each loop closes its own);
+        `close` the rest."""
+        driver = self._async_drivers.pop(asyncio.get_running_loop(), None)
+        if driver is not None:
+            await driver.close()
+
+    def _async_driver(self) -> AsyncDriver:
+        loop = asyncio.get_running_loop()
+        driver = self._async_drivers.get(loop)
+        if driver is None:
+            driver = self._async_drivers[loop] = AsyncGraphDatabase.driver(
+                self.uri, auth=self._auth, connection_timeout=10, max_transaction_retry_time=30,
+                notifications_min_severity="OFF")
+        return driver
 
     # --- questions (graph/questions/) --------------------------------------------------------
 
@@ -480,12 +492,9 @@ class Neo4jStore:
         """The same through the driver's async API (the API's event loop never blocks)."""
         prepared = question.prepare(query)
         cypher = question.cypher(prepared)
-        if self._async_driver is None:
-            self._async_driver = AsyncGraphDatabase.driver(
-                self.uri, auth=self._auth, connection_timeout=10, max_transaction_retry_time=30,
-                notifications_min_severity="OFF")
+        driver = self._async_driver()
         with self._translated(question.name):
-            records = await self._read_async(self._async_driver, cypher)
+            records = await self._read_async(driver, cypher)
         return question.from_records(prepared, records)
 
     async def _read_async(self, driver: AsyncDriver, cypher: Cypher) -> list[dict[str, Any]]:

@@ -45,6 +45,18 @@ class Settings(BaseSettings):
         4 << 20, ge=1024, le=1 << 30, validation_alias="RELGRAPH_API_MAX_BODY")
     api_page_size: int = Field(100, ge=1, le=1000, validation_alias="RELGRAPH_API_PAGE_SIZE")
     api_feed_poll: float = Field(0.5, gt=0, le=60, validation_alias="RELGRAPH_FEED_POLL")
+    # The most objects one query may ask for, counted before it runs (api/cost.py).
+    api_max_cost: int = Field(
+        50_000, ge=100, le=10_000_000, validation_alias="RELGRAPH_API_MAX_COST")
+    # Requests per second each key may send on average, and how many at once above that
+    # (a token bucket); 0 turns the limit off. Failed authentications are limited per client
+    # address to `api_auth_failures` a minute.
+    api_rate: float = Field(50.0, ge=0, le=1_000_000, validation_alias="RELGRAPH_API_RATE")
+    api_burst: int = Field(200, ge=1, le=1_000_000, validation_alias="RELGRAPH_API_BURST")
+    api_auth_failures: int = Field(
+        30, ge=1, le=1_000_000, validation_alias="RELGRAPH_API_AUTH_FAILURES")
+    # __schema and __type for every key (default: admin keys only; development mode opens it).
+    api_introspection: bool = Field(False, validation_alias="RELGRAPH_API_INTROSPECTION")
     # Web pages on these origins (comma-separated, e.g. "https://crm.example.com") may call the
     # API from the browser; none by default.
     api_cors_origins: str = Field("", validation_alias="RELGRAPH_API_CORS_ORIGINS")

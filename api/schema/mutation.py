@@ -7,6 +7,7 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Info
+from api.cost import TOPICS, fixed
 from api.types.company import Company, company
 from api.types.concern import Concern
 from api.types.content import Content, content
@@ -23,6 +24,7 @@ from api.types.inputs import (
 from api.types.person import Person, person
 from api.types.topic import Topic
 from api.writes import (
+    MAX_EVENTS,
     company_records,
     concern_records,
     connect_records,
@@ -53,7 +55,7 @@ class EventRejection:
 class RecordEventsPayload:
     accepted: int = strawberry.field(description="Events written to the event log (meaningful "
                                                  "ones to the graph and the feed too).")
-    rejected: list[EventRejection]
+    rejected: list[EventRejection] = strawberry.field(metadata=fixed(MAX_EVENTS).metadata())
 
 
 @strawberry.type
@@ -72,7 +74,7 @@ class TopicTag:
 @strawberry.type
 class TaggedContent:
     content: Content
-    topics: list[TopicTag]
+    topics: list[TopicTag] = strawberry.field(metadata=TOPICS.metadata())
 
 
 def _provenance(info: Info) -> str:
@@ -156,7 +158,8 @@ class Mutation:
             content=content(url, input.title, kind.value if kind else None),
             topics=[TopicTag(topic=Topic(id=strawberry.ID(m.topic_id)), weight=m.weight,
                              matched=m.matched)
-                    for m in info.context.services.writer.topics_of(text, topics)])
+                    for m in info.context.services.writer.topics_of(text, topics)
+                    ][:TOPICS.maximum])
 
 
 __all__ = ["Mutation"]

@@ -12,6 +12,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from api import validate as v
 from api.context import Info
+from api.cost import PAGE_SIZE, Cap
 from api.errors import BadUserInput
 from api.topics import asked_topic, check_topics
 from api.types.company import Company
@@ -22,7 +23,7 @@ from api.types.matches import (
     company_connections,
     connection_match,
 )
-from api.types.pagination import Connection, connection, window
+from api.types.pagination import MAX_PAGE, Connection, connection, window
 from api.types.paths import WarmPath, warm_path
 from api.types.person import Person
 from api.types.scalars import Duration
@@ -37,6 +38,9 @@ from graph.questions.warm_paths import MAX_PATHS, WARM_PATHS, WarmPathQuery
 
 READ_WITHIN = Duration(timedelta(days=90))
 CONCERN_WITHIN = Duration(timedelta(days=30))
+PAGED = Cap(default=PAGE_SIZE, maximum=MAX_PAGE)  # the default page: RELGRAPH_API_PAGE_SIZE
+PATHS = Cap(default=10, maximum=MAX_PATHS)
+HITS = Cap(default=20, maximum=MAX_HITS)
 OF = "Whose connections: an e-mail or source key; omitted, anyone on our team (people "\
      "currently at a company flagged own)."
 
@@ -73,7 +77,8 @@ class Query:
     @strawberry.field(description="Connections (of one person, or of our team) who read about "
                                   "readTopic within readWithin and raised a concern about "
                                   "concernTopic within concernWithin, both windows ending at "
-                                  "asOf; with the evidence. Most recent concern first.")
+                                  "asOf; with the evidence. Most recent concern first.",
+                      metadata=PAGED.metadata())
     async def connections(
         self, info: Info, *,
         of: Annotated[strawberry.ID | None, strawberry.argument(description=OF)] = None,
@@ -98,7 +103,8 @@ class Query:
                           page)
 
     @strawberry.field(description="The companies where such connections work at asOf, ranked "
-                                  "by how many, with the people.")
+                                  "by how many, with the people.",
+                      metadata=PAGED.metadata())
     async def companies_by_connections(
         self, info: Info, *,
         of: Annotated[strawberry.ID | None, strawberry.argument(description=OF)] = None,
@@ -124,7 +130,8 @@ class Query:
 
     @strawberry.field(description="Introduction paths through people who know each other, from "
                                   "one person to another: shortest first, then strongest. At "
-                                  f"most {MAX_PATHS} paths (totalCount counts up to that).")
+                                  f"most {MAX_PATHS} paths (totalCount counts up to that).",
+                      metadata=PATHS.metadata())
     async def warm_paths(
         self, info: Info,
         from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
@@ -132,7 +139,7 @@ class Query:
         max_hops: int | None = 3, first: int | None = None, after: str | None = None,
         as_of: datetime | None = None,
     ) -> Connection[WarmPath]:
-        page = window(first, after, default=10, maximum=MAX_PATHS)
+        page = window(first, after, default=PATHS.default, maximum=PATHS.maximum)
         if page.end > MAX_PATHS:
             raise BadUserInput(f"after and first reach past the {MAX_PATHS} paths a query finds")
         limit = MAX_PATHS if _asks_total(info) else page.end
@@ -145,7 +152,8 @@ class Query:
                           len(paths), page)
 
     @strawberry.field(description="Buying triggers since a moment (up to asOf), newest first, "
-                                  "with who we know at each company and how well.")
+                                  "with who we know at each company and how well.",
+                      metadata=PAGED.metadata())
     async def triggers(
         self, info: Info, since: datetime,
         types: list[TriggerType] | None = None,
@@ -185,10 +193,10 @@ class Query:
 
     @strawberry.field(description="People, companies, content and topics whose names hold the "
                                   "words typed (the last one may be a prefix); best first. At "
-                                  f"most {MAX_HITS}.")
+                                  f"most {MAX_HITS}.", metadata=HITS.metadata())
     async def search(self, info: Info, text: str, first: int | None = None,
                      after: str | None = None) -> Connection[SearchHit]:
-        page = window(first, after, default=20, maximum=MAX_HITS)
+        page = window(first, after, default=HITS.default, maximum=HITS.maximum)
         hits = await info.context.services.store.ask_async(
             SEARCH, SearchQuery(v.required(text, "text", limit=500), MAX_HITS))
         return connection([search_hit(h) for h in hits[page.offset:page.end]], len(hits), page)

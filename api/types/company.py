@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
+from api.cost import LIST
 from api.types.enums import CompanyFlag, TriggerType
 from api.types.later import later
 from api.types.person import Person, person
@@ -73,32 +74,44 @@ class Company:
         card = await self._card(info)
         return JSON(card.properties if card else {})
 
-    @strawberry.field(description="The people working there at asOf (default now).")
-    async def people(self, info: Info) -> list[Person]:
+    @strawberry.field(description="The people working there at asOf (default now), by id: "
+                                  f"the first {LIST.default} unless first says (at most "
+                                  f"{LIST.maximum}), from offset.",
+                      metadata=LIST.metadata())
+    async def people(self, info: Info, first: int | None = None,
+                     offset: int = 0) -> list[Person]:
         card = await self._card(info)
-        return [person(p, self.as_of) for p in card.people_now] if card else []
+        return [person(p, self.as_of)
+                for p in LIST.take(card.people_now if card else (), first, offset)]
 
-    @strawberry.field(description="The people who worked there before asOf and are not back.")
-    async def past_people(self, info: Info) -> list[Person]:
+    @strawberry.field(description="The people who worked there before asOf and are not back, "
+                                  f"by id: the first {LIST.default} unless first says, from "
+                                  "offset.", metadata=LIST.metadata())
+    async def past_people(self, info: Info, first: int | None = None,
+                          offset: int = 0) -> list[Person]:
         card = await self._card(info)
-        return [person(p, self.as_of) for p in card.people_before] if card else []
+        return [person(p, self.as_of)
+                for p in LIST.take(card.people_before if card else (), first, offset)]
 
-    @strawberry.field
-    async def customers(self, info: Info) -> list[Customer]:
+    @strawberry.field(description=f"Its paying accounts (the first {LIST.default} unless first "
+                                  "says).", metadata=LIST.metadata())
+    async def customers(self, info: Info, first: int | None = None) -> list[Customer]:
         card = await self._card(info)
         return [Customer(id=strawberry.ID(c.customer_id), plan=c.plan, mrr=c.mrr,
-                         status=c.status, churned=c.churned) for c in card.customers] \
-            if card else []
+                         status=c.status, churned=c.churned)
+                for c in LIST.take(card.customers if card else (), first)]
 
-    @strawberry.field(description="Its buying triggers up to asOf, newest first.")
-    async def triggers(self, info: Info, since: datetime | None = None) -> list[CompanyTrigger]:
+    @strawberry.field(description="Its buying triggers up to asOf, newest first (the first "
+                                  f"{LIST.default} unless first says).",
+                      metadata=LIST.metadata())
+    async def triggers(self, info: Info, since: datetime | None = None,
+                       first: int | None = None) -> list[CompanyTrigger]:
         card = await self._card(info)
-        if card is None:
-            return []
+        found = [t for t in card.triggers if since is None or t.at >= since] if card else []
         return [CompanyTrigger(id=strawberry.ID(t.trigger_id),
                                type=TriggerType(t.type) if t.type in TRIGGER_TYPES else None,
                                at=t.at, headline=t.headline)
-                for t in card.triggers if since is None or t.at >= since]
+                for t in LIST.take(found, first)]
 
 
 def company(company_id: str, as_of: datetime | None = None, *,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from api.cost import TOPICS
 from api.types.topic import Topic, topics
 from graph.model import ConcernEvidence
 
@@ -17,9 +18,9 @@ class Concern:
     channel: str | None = strawberry.field(
         description="ticket, call, survey, social, email, chat or meeting.")
     at: datetime
-    topics: list[Topic]
+    topics: list[Topic] = strawberry.field(metadata=TOPICS.metadata())
 
 
 def concern(c: ConcernEvidence) -> Concern:
     return Concern(id=strawberry.ID(c.concern_id), text=c.text, channel=c.channel, at=c.at,
-                   topics=topics(c.topics))
+                   topics=topics(c.topics)[:TOPICS.maximum])

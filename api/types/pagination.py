@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from api.cost import SAME_PAGE
 from api.errors import BadUserInput
 from graph.model import MAX_LIMIT
 
@@ -39,11 +40,12 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
+    edges: list[Edge[NodeT]] = strawberry.field(metadata=SAME_PAGE.metadata())
     page_info: PageInfo
     total_count: int = strawberry.field(description="How many there are in all pages.")
 
-    @strawberry.field(description="The nodes of this page, without their cursors.")
+    @strawberry.field(description="The nodes of this page, without their cursors.",
+                      metadata=SAME_PAGE.metadata())
     def nodes(self) -> list[NodeT]:
         return [edge.node for edge in self.edges]
 

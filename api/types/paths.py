@@ -6,8 +6,10 @@ from datetime import datetime
 
 import strawberry
 
+from api.cost import fixed
 from api.types.company import Company, company
 from api.types.person import Person, person
+from graph.questions.warm_paths import MAX_HOPS
 from graph.questions.warm_paths import WarmPath as WarmPathData
 
 
@@ -21,7 +23,7 @@ class PathStep:
 @strawberry.type(description="An introduction path: source first, target last; hops is the "
                              "number of KNOWS, strength their product (0.5 where unknown).")
 class WarmPath:
-    people: list[PathStep]
+    people: list[PathStep] = strawberry.field(metadata=fixed(MAX_HOPS + 1).metadata())
     hops: int
     strength: float
 

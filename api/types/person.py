@@ -9,7 +9,7 @@ answer was asked about (None: now).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,6 +18,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
+from api.cost import EVIDENCE, JOBS, LIST, Cap
 from api.errors import BadUserInput
 from api.types.concern import Concern, concern
 from api.types.later import later
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from api.types.company import Company
 
 CompanyRef = Annotated["Company", strawberry.lazy("api.types.company")]
+CONNECTIONS = Cap(default=50, maximum=MAX_PAGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,7 @@ class Job:
         return company_of(self.job.company_id, self.job.name, self.as_of)
 
 
-def jobs(found: tuple[Employment, ...], as_of: datetime | None) -> list[Job]:
+def jobs(found: Sequence[Employment], as_of: datetime | None) -> list[Job]:
     return [Job(title=j.title, since=j.since, until=j.until, job=j, as_of=as_of) for j in found]
 
 
@@ -129,31 +131,37 @@ class Person:
         card = await self._brief(info)
         return card.past if card else ()
 
-    @strawberry.field(description="Jobs current at asOf (default now).")
-    async def current_jobs(self, info: Info) -> list[Job]:
-        return jobs(await self._current(info), self.as_of)
+    @strawberry.field(description=f"Jobs current at asOf (default now); the first "
+                                  f"{JOBS.default} unless first says.", metadata=JOBS.metadata())
+    async def current_jobs(self, info: Info, first: int | None = None) -> list[Job]:
+        return jobs(JOBS.take(await self._current(info), first), self.as_of)
 
-    @strawberry.field(description="Jobs that ended at or before asOf, latest first.")
-    async def past_jobs(self, info: Info) -> list[Job]:
-        return jobs(await self._past(info), self.as_of)
+    @strawberry.field(description="Jobs that ended at or before asOf, latest first; the first "
+                                  f"{JOBS.default} unless first says.", metadata=JOBS.metadata())
+    async def past_jobs(self, info: Info, first: int | None = None) -> list[Job]:
+        return jobs(JOBS.take(await self._past(info), first), self.as_of)
 
-    def _companies(self, found: tuple[Employment, ...]) -> list[Company]:
-        return [company_of(j.company_id, j.name, self.as_of) for j in found]
+    def _companies(self, found: tuple[Employment, ...], first: int | None) -> list[Company]:
+        return [company_of(j.company_id, j.name, self.as_of) for j in JOBS.take(found, first)]
 
-    @strawberry.field
-    def current_companies(self, info: Info) -> list[CompanyRef]:
+    @strawberry.field(description="Where they work at asOf; the first "
+                                  f"{JOBS.default} unless first says.", metadata=JOBS.metadata())
+    def current_companies(self, info: Info, first: int | None = None) -> list[CompanyRef]:
         if self.seed is not None and self.seed.current is not None:
-            return self._companies(self.seed.current)
-        return later(self._brief_field(info, lambda c: self._companies(c.current), []))
+            return self._companies(self.seed.current, first)
+        JOBS.size(first)  # a bad first is refused now, not after the look-up
+        return later(self._brief_field(info, lambda c: self._companies(c.current, first), []))
 
-    @strawberry.field
-    async def past_companies(self, info: Info) -> list[CompanyRef]:
-        return [company_of(j.company_id, j.name, self.as_of) for j in await self._past(info)]
+    @strawberry.field(description="Where they worked before asOf; the first "
+                                  f"{JOBS.default} unless first says.", metadata=JOBS.metadata())
+    async def past_companies(self, info: Info, first: int | None = None) -> list[CompanyRef]:
+        return self._companies(await self._past(info), first)
 
-    @strawberry.field(description="People they know (KNOWS), strongest first.")
+    @strawberry.field(description="People they know (KNOWS), strongest first.",
+                      metadata=CONNECTIONS.metadata())
     async def connections(self, info: Info, first: int | None = None,
                           after: str | None = None) -> Connection[KnownContact]:
-        page = window(first, after, default=50)
+        page = window(first, after, default=CONNECTIONS.default)
         if page.end > MAX_PAGE:
             raise BadUserInput(f"connections: after and first reach past the first {MAX_PAGE}")
         card = await self._card(info)
@@ -162,39 +170,53 @@ class Person:
         return connection([known(c, self.as_of) for c in found[page.offset:page.end]],
                           card.connections if card else 0, page)
 
-    @strawberry.field(description="Who on our team knows them, strongest first.")
-    async def known_by(self, info: Info) -> list[KnownContact]:
+    @strawberry.field(description="Who on our team knows them, strongest first; the first "
+                                  f"{EVIDENCE.default} unless first says.",
+                      metadata=EVIDENCE.metadata())
+    async def known_by(self, info: Info, first: int | None = None) -> list[KnownContact]:
         card = await self._card(info)
-        return [known(c, self.as_of) for c in card.known_by] if card else []
+        return [known(c, self.as_of) for c in EVIDENCE.take(card.known_by if card else (), first)]
 
     @strawberry.field(description="Concerns they raised in the 90 days up to asOf and still open "
-                                  "then (not solved or closed by asOf), newest first.")
-    async def open_concerns(self, info: Info) -> list[Concern]:
+                                  "then (not solved or closed by asOf), newest first; the first "
+                                  f"{LIST.default} unless first says.", metadata=LIST.metadata())
+    async def open_concerns(self, info: Info, first: int | None = None) -> list[Concern]:
         card = await self._card(info)
-        return [concern(c) for c in card.open_concerns] if card else []
+        return [concern(c) for c in LIST.take(card.open_concerns if card else (), first)]
 
     @strawberry.field(description="Every concern they raised up to asOf, newest first "
-                                  "(one look-up per person: ask it of one person at a time).")
-    async def concerns(self, info: Info) -> list[Concern]:
+                                  "(one look-up per person: ask it of one person at a time); "
+                                  f"the first {LIST.default} unless first says, from offset.",
+                      metadata=LIST.metadata())
+    async def concerns(self, info: Info, first: int | None = None,
+                       offset: int = 0) -> list[Concern]:
+        LIST.size(first)
         profile = await info.context.loaders.profiles.load((str(self.id), self.as_of))
-        return [concern(c) for c in profile.concerns] if profile else []
+        return [concern(c) for c in LIST.take(profile.concerns if profile else (), first, offset)]
 
     @strawberry.field(description="What they read, by topic, most read first (one look-up per "
-                                  "person: ask it of one person at a time).")
-    async def topics_read(self, info: Info) -> list[TopicRead]:
+                                  "person: ask it of one person at a time); the first "
+                                  f"{LIST.default} unless first says.", metadata=LIST.metadata())
+    async def topics_read(self, info: Info, first: int | None = None) -> list[TopicRead]:
+        LIST.size(first)
         profile = await info.context.loaders.profiles.load((str(self.id), self.as_of))
-        if profile is None:
-            return []
         return [TopicRead(topic=Topic(id=strawberry.ID(t.topic_id)), contents=t.contents,
-                          reads=t.reads, last_at=t.last_at) for t in profile.topics]
+                          reads=t.reads, last_at=t.last_at)
+                for t in LIST.take(profile.topics if profile else (), first)]
 
 
 @strawberry.type(description="Someone we know: who they are, who on our side knows them, "
                              "and how well (the strongest KNOWS, 0..1).")
 class KnownContact:
     person: Person
-    via: list[Person]
     strength: float | None
+    all_via: strawberry.Private[list[Person]]
+
+    @strawberry.field(description="Who on our side knows them; the first "
+                                  f"{EVIDENCE.default} unless first says.",
+                      metadata=EVIDENCE.metadata())
+    def via(self, first: int | None = None) -> list[Person]:
+        return EVIDENCE.take(self.all_via, first)
 
 
 def person(person_id: str, as_of: datetime | None = None, **seed: Any) -> Person:
@@ -205,7 +227,7 @@ def person(person_id: str, as_of: datetime | None = None, **seed: Any) -> Person
 def known(c: KnownContactData, as_of: datetime | None) -> KnownContact:
     return KnownContact(
         person=person(c.person_id, as_of, name=c.name, title=c.title, has_title=True),
-        via=[person(v, as_of) for v in c.via], strength=c.strength)
+        all_via=[person(v, as_of) for v in c.via], strength=c.strength)
 
 
 __all__ = ["Job", "KnownContact", "Person", "PersonSeed", "TopicRead", "company_of", "jobs",

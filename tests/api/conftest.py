@@ -35,7 +35,9 @@ def anyio_backend() -> str:
 
 
 def api_settings(data_dir: Path, **overrides: Any) -> Settings:
-    return Settings(data_dir=data_dir, api_feed_poll=0.05, **overrides)
+    """The tests' settings: no rate limit (tests send hundreds of requests at once) unless a
+    test sets one."""
+    return Settings(data_dir=data_dir, **{"api_feed_poll": 0.05, "api_rate": 0, **overrides})
 
 
 @dataclass
@@ -142,7 +144,8 @@ def server_env(store: GraphStore, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("RELGRAPH_", "NEO4J_"))}
     env.update({"RELGRAPH_DATA_DIR": str(data_dir), "RELGRAPH_FEED_POLL": "0.05",
-                "RELGRAPH_LOG_LEVEL": "warning", "PYTHONPATH": str(ROOT)})
+                "RELGRAPH_LOG_LEVEL": "warning", "RELGRAPH_API_RATE": "0",
+                "PYTHONPATH": str(ROOT)})
     if store.kind.value == "neo4j":
         env.update({"RELGRAPH_STORE": "neo4j",
                     "NEO4J_URI": os.environ["RELGRAPH_TEST_NEO4J_URI"],
@@ -156,8 +159,10 @@ def server_env(store: GraphStore, data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(store: GraphStore, data_dir: Path) -> Iterator[Server]:
-    """`relgraph serve` in a subprocess on a free port, on `store` (its graph as it is now)."""
+def running_server(store: GraphStore, data_dir: Path,
+                   env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`relgraph serve` in a subprocess on a free port, on `store` (its graph as it is now);
+    `env`: settings of its own (RELGRAPH_API_TIMEOUT …)."""
     settings = api_settings(data_dir)
     tokens = make_tokens(settings)
     port = free_port()
@@ -165,7 +170,8 @@ def running_server(store: GraphStore, data_dir: Path) -> Iterator[Server]:
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-            cwd=data_dir, env=server_env(store, data_dir), stdout=out, stderr=out)
+            cwd=data_dir, env={**server_env(store, data_dir), **(env or {})}, stdout=out,
+            stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -17,11 +17,11 @@ from tests.api.conftest import api_settings, make_tokens
 pytestmark = pytest.mark.anyio
 
 QUERY = """{ connections(readTopic: "crm", concernTopic: "churn", asOf: "2026-11-01T00:00:00Z",
-                         first: 1000) {
+                         first: 50) {
   totalCount
   edges { node {
     person { id name email title
-             currentCompanies { id name domain flags people { id name } }
+             currentCompanies(first: 2) { id name domain flags people { id name } }
              connections(first: 5) { totalCount edges { node { person { id name } strength } } }
              knownBy { person { id name } strength } openConcerns { id } }
     via { id name email currentCompanies { id } }

@@ -1,0 +1,115 @@
+"""What every signal reads, gathered once per run: the customer accounts from the graph (the
+store's ACCOUNTS question, the same on both stores) and the event log with each event credited
+to who its person is *now* and to its account.
+
+An event's person is the key it was logged under, followed through the graph's folds (an
+e-mail learned later, an alias, an anonymous visitor identified); its account is the Customer it
+names (followed through folded customers), else the account of its person (the customer whose
+company they work at, or whose B2C account they are). Events after `as_of` are not seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ibis.expr.types import Table
+
+from analytics.config import AnalyticsConfig
+from analytics.engine import Engine, epoch
+from graph.model import as_utc
+from graph.questions.accounts import ACCOUNTS, Account, AccountsQuery
+from graph.store import GraphStore
+
+_STR = "string"
+
+
+@dataclass
+class World:
+    as_of: datetime
+    config: AnalyticsConfig
+    engine: Engine
+    accounts: tuple[Account, ...]
+    events: Table  # id, type, at, ts (epoch seconds), who, account, url, properties
+    store: GraphStore | None = None  # for the graph measures' own questions (drift, surge)
+    by_id: dict[str, Account] = field(default_factory=dict)
+    person_account: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {a.customer_id: a for a in self.accounts}
+        for account in self.accounts:
+            for person in account.people:
+                self.person_account.setdefault(person.person_id, account.customer_id)
+
+    @property
+    def now(self) -> int:
+        return epoch(self.as_of)
+
+    def weeks_ago(self, weeks: float) -> int:
+        return epoch(self.as_of - timedelta(weeks=weeks))
+
+    def account(self, customer_id: str) -> Account | None:
+        return self.by_id.get(customer_id)
+
+    def names(self) -> dict[str, str]:
+        """customer id -> the name a person reads (the account's, else the customer's)."""
+        return {a.customer_id: a.account_name or a.properties.get("name") or a.customer_id
+                for a in self.accounts}
+
+    def people_names(self) -> dict[str, str | None]:
+        return {p.person_id: p.name for a in self.accounts for p in a.people}
+
+
+def resolve_events(engine: Engine, raw: Table, *, people: dict[str, str],
+                   customers: dict[str, str], person_account: dict[str, str],
+                   as_of: datetime) -> Table:
+    """`raw` (the log's rows) with `who` and `account` as they are now; events up to `as_of`."""
+    ids = engine.table({"p_alias": list(people), "p_now": list(people.values())},
+                       {"p_alias": _STR, "p_now": _STR})
+    anon = engine.table({"a_alias": list(people), "a_now": list(people.values())},
+                        {"a_alias": _STR, "a_now": _STR})
+    folded = engine.table({"c_alias": list(customers), "c_now": list(customers.values())},
+                          {"c_alias": _STR, "c_now": _STR})
+    theirs = engine.table({"pa_person": list(person_account),
+                           "pa_customer": list(person_account.values())},
+                          {"pa_person": _STR, "pa_customer": _STR})
+    e = raw.filter(raw["at"].epoch_seconds() <= epoch(as_of))
+    step = e.left_join(ids, e.person == ids.p_alias)
+    # each step is made its own relation (view): Ibis would otherwise read the next join's
+    # predicate as reaching into the previous join
+    step = step.select(*[c for c in raw.columns if c != "loaded_at"],
+                       person_now=step.p_now.coalesce(step.person)).view()
+    step = step.left_join(anon, step.anonymous_id == anon.a_alias)
+    step = step.select(*[c for c in step.columns if c not in ("a_alias", "a_now")],
+                       who=step.person_now.coalesce(step.a_now)).view()
+    step = step.left_join(folded, step.account == folded.c_alias)
+    step = step.select(*[c for c in step.columns if c not in ("c_alias", "c_now")],
+                       account_now=step.c_now.coalesce(step.account)).view()
+    step = step.left_join(theirs, step.who == theirs.pa_person)
+    return step.select(
+        "id", "type", "at", ts=step["at"].epoch_seconds().cast("int64"), who=step.who,
+        account=step.account_now.coalesce(step.pa_customer), url=step.url,
+        properties=step.properties).view()
+
+
+def build_world(store: GraphStore, *, data_dir: Path, as_of: datetime | None,
+                config: AnalyticsConfig, engine: Engine, events_uri: str | None = None,
+                customers: Iterable[str] | None = None) -> World:
+    """The accounts at `as_of` and the resolved event log (from `events_uri` when the log lives
+    elsewhere, e.g. object storage read by Spark; else the data dir's)."""
+    moment = as_utc(as_of)
+    reads_since = moment - timedelta(days=config.levels.reads_days)
+    accounts = store.ask(ACCOUNTS, AccountsQuery(
+        moment, reads_since, None if customers is None else tuple(customers)))
+    people = store.aliases("Person")
+    folded = store.aliases("Customer")
+    world = World(moment, config, engine, accounts, engine.table({"x": [1]}), store)
+    raw = engine.events(events_uri or data_dir / "events")
+    world.events = resolve_events(engine, raw, people=people, customers=folded,
+                                  person_account=world.person_account, as_of=moment)
+    return world
+
+
+__all__ = ["World", "build_world", "resolve_events"]

@@ -3,8 +3,8 @@ against the periods since, with the share of each cohort active in each period.
 
 A customer is *active* in a period when it has an activity event in it ([activity] events), or,
 with `active` set to an event type, one of that type. Period 0 is the sign-up period itself
-(weeks start on Monday, months on the 1st, in UTC). A cell whose period has not begun by `as_of`
-is empty (None), not 0: the cohort has not lived that long.
+(weeks start on Monday, months on the 1st, in UTC). A cell whose period has not begun before
+`as_of` is empty (None), not 0: the cohort has not lived that long.
 """
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ def _week_index(ts: int) -> int:
     return (ts - _MONDAY) // (7 * DAY)
 
 
+def _start(index: int, period: str) -> int:
+    """When period `index` begins, in epoch seconds."""
+    if period == "month":
+        return int(datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC).timestamp())
+    return _MONDAY + index * 7 * DAY
+
+
 def _label(index: int, period: str) -> str:
     if period == "month":
         return f"{index // 12:04d}-{index % 12 + 1:02d}"
@@ -88,7 +95,6 @@ def cohorts(world: World, *, period: str | None = None, active: str | None = Non
     index = _month_index if period == "month" else _week_index
     start = start.assign(index=[index(int(s)) for s in start["signup"]])
     seen = cohort_activity(world, start, period, active)
-    now_index = index(world.now)
     members: dict[int, set[str]] = {}
     for r in start.to_dict("records"):
         members.setdefault(int(r["index"]), set()).add(r["account"])
@@ -102,7 +108,8 @@ def cohorts(world: World, *, period: str | None = None, active: str | None = Non
     rows = []
     for cohort in sorted(members):
         size = len(members[cohort])
-        active_counts = tuple(counts.get((cohort, k), 0) if cohort + k <= now_index else None
+        active_counts = tuple(counts.get((cohort, k), 0)
+                              if _start(cohort + k, period) < world.now else None
                               for k in range(periods))
         rows.append(CohortRow(_label(cohort, period), size, active_counts,
                               tuple(None if n is None else round(n / size, 4)

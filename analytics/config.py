@@ -72,6 +72,7 @@ class Onboarding:
     setup_event: str
     weeks: int
     stall_days: int
+    horizon_days: int
 
 
 @dataclass(frozen=True, slots=True)

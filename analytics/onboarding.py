@@ -6,7 +6,8 @@ of its first weeks, which key features it reached, and whether it stalled.
 - *Setup*: its first `setup_event` at or after sign-up; `days_to_setup` between them.
 - *Logins per week*: logins in week 1 (the 7 days from sign-up), week 2 … up to `weeks`; a week
   that has not ended by `as_of` is not counted (None).
-- *Stalled*: no setup `stall_days` or more after sign-up.
+- *Stalled*: no setup `stall_days` or more after sign-up, for a sign-up in the last
+  `horizon_days`; an older customer without a setup event is past onboarding, not stalled.
 """
 
 from __future__ import annotations
@@ -100,9 +101,12 @@ def onboarding(world: World) -> list[Onboarding]:
         per_week = tuple(weekly.get(cid, {}).get(k, 0) if signup + (k + 1) * WEEK <= world.now
                          else None for k in range(cfg.weeks))
         days = None if done is None else round((done - signed).total_seconds() / DAY, 2)
-        stalled = done is None and age_days >= cfg.stall_days
+        stalled = done is None and cfg.stall_days <= age_days <= cfg.horizon_days
         if done is not None:
             text = f"set up {days:g} days after signing up"
+        elif age_days > cfg.horizon_days:
+            text = (f"signed up {age_days:.0f} days ago ({r['signup_from']}), past onboarding; "
+                    "no setup recorded")
         elif stalled:
             text = f"not set up {age_days:.0f} days after signing up: stalled"
         else:

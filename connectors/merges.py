@@ -44,6 +44,7 @@ from rapidfuzz import fuzz, process
 
 from connectors.errors import ConnectorError
 from connectors.folds import DEPENDENTS, fold_existing
+from graph import version as graph_version
 from graph.keys import is_domain_key
 from graph.store import GraphStore
 
@@ -376,6 +377,7 @@ def approve(store: GraphStore, book: MergeBook, proposal_id: int) -> Proposal:
     if _strong(label, drop) and not _strong(label, keep):
         keep, drop = drop, keep  # the node with the stronger key stays
     store.merge_nodes(label, keep, drop)
+    graph_version.bump(book.path.parent)  # the merge book lives in the data dir
     notes = [f"merged {drop} into {keep} ({since})"] if moved else []
     for dependent, prefix in DEPENDENTS.get(label, ()):
         if fold_existing(store, dependent, [(prefix + drop, prefix + keep)], source=SOURCE):

@@ -56,6 +56,7 @@ from connectors.resolve import BadRef, Resolver
 from connectors.source import ReadContext, Source
 from connectors.tagging import Taxonomy, load_taxonomy
 from graph import keys
+from graph import version as graph_version
 from graph.eventlog import READ_CHANNELS, AppendResult, EventLog, LoggedEvent, ReadSpan
 from graph.feed import FeedRecorder, Outbox
 from graph.model import WriteResult
@@ -200,6 +201,7 @@ class Loader:
         finally:
             run.close()
             rejects.close()
+            graph_version.bump(self.data_dir)  # what was computed from the data is stale
         summary.rejected = rejects.count
         summary.rejects_file = rejects.path if rejects.count else None
         if ctx.clock.naive:
@@ -225,6 +227,7 @@ class Loader:
         finally:
             run.close()
             rejects.close()
+            graph_version.bump(self.data_dir)
         summary.rejected = rejects.count
         summary.rejects_file = rejects.path if rejects.count else None
         summary.notes = ctx.notes + run.resolver.notes

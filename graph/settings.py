@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     # API from the browser; none by default.
     api_cors_origins: str = Field("", validation_alias="RELGRAPH_API_CORS_ORIGINS")
     log_level: str = Field("info", validation_alias="RELGRAPH_LOG_LEVEL")
+    # The analytics (analytics/): a TOML over the shipped analytics/default.toml; where the event
+    # log is when it is not the data dir's (a Spark cluster reading object storage).
+    analytics_config: Path | None = Field(None, validation_alias="RELGRAPH_ANALYTICS_CONFIG")
+    events_uri: str | None = Field(None, validation_alias="RELGRAPH_EVENTS_URI")
 
     # `relgraph roundup fetch` (curation/fetch.py): caps on each feed, and the hosts its guard
     # against server-side request forgery lets through although they are not public

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from api.cli import (  # roundup_issues adds the editorial commands to roundup's group
+    analyze,
     apikey,
     load,
     merges,
@@ -38,6 +39,7 @@ app.add_typer(topics.app, name="topics")
 app.command()(serve.serve)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(roundup.app, name="roundup")  # with the editorial commands of roundup_issues
+app.add_typer(analyze.app, name="analyze")
 
 
 def main() -> None:

@@ -180,8 +180,9 @@ def test_onboarding_setup_time_logins_and_stalls(b: Builder) -> None:
     assert newbie.stalled and newbie.setup_completed is None
     assert newbie.logins_per_week == (1, 1, None, None)
     assert "stalled" in newbie.text
-    legacy = found["legacy.io"]
-    assert legacy.signup_from == "started field" and legacy.stalled
+    legacy = found["legacy.io"]  # 400 days ago: past onboarding, not stalled
+    assert legacy.signup_from == "started field" and not legacy.stalled
+    assert "past onboarding" in legacy.text
 
 
 def test_a_cohort_table_cell_by_cell(b: Builder) -> None:
@@ -199,9 +200,13 @@ def test_a_cohort_table_cell_by_cell(b: Builder) -> None:
     table = cohorts(b.world(), period="month", periods=6)
     rows = {r.cohort: r for r in table.rows}
     assert list(rows) == ["2026-07", "2026-08", "2026-09"]
-    assert rows["2026-07"].size == 3 and rows["2026-07"].active == (3, 2, 1, 1, 0, None)
-    assert rows["2026-08"].size == 2 and rows["2026-08"].active == (2, 1, 2, 0, None, None)
-    assert rows["2026-09"].size == 1 and rows["2026-09"].active == (1, 0, 0, None, None, None)
+    # November begins at as_of itself: not begun before it, so empty, as December
+    assert rows["2026-07"].size == 3 and rows["2026-07"].active == (3, 2, 1, 1, None, None)
+    assert rows["2026-08"].size == 2 and rows["2026-08"].active == (2, 1, 2, None, None, None)
+    assert rows["2026-09"].size == 1 and rows["2026-09"].active == (1, 0, None, None, None, None)
+    later = cohorts(b.world(as_of=datetime(2026, 11, 2, tzinfo=UTC)), period="month",
+                    periods=6)
+    assert {r.cohort: r.active for r in later.rows}["2026-07"] == (3, 2, 1, 1, 0, None)
     assert rows["2026-07"].share[:4] == (1.0, round(2 / 3, 4), round(1 / 3, 4), round(1 / 3, 4))
     by_login = cohorts(b.world(), period="month", periods=6, active="sign_up")
     assert {r.cohort: r.active[:2] for r in by_login.rows}["2026-07"] == (3, 0)

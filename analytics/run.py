@@ -148,6 +148,16 @@ class Analysis:
         """customer id -> name, of every customer."""
         return self._get("names", lambda: self.world.names())
 
+    def customers(self) -> dict[str, dict[str, Any]]:
+        """customer id -> name, plan, mrr, status, churned (what a customer's card shows)."""
+        def read() -> dict[str, dict[str, Any]]:
+            return {a.customer_id: {
+                "name": a.account_name or a.properties.get("name"),
+                "plan": a.properties.get("plan"), "mrr": a.properties.get("mrr"),
+                "status": a.properties.get("status"),
+                "churned": a.properties.get("churned")} for a in self.world.accounts}
+        return self._get("customers", read)
+
     def _get(self, name: str, compute: Any) -> Any:
         with self._lock:
             if name not in self._results:

@@ -33,6 +33,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api import rest
+from api.analytics import AnalyticsService
 from api.auth import Authenticator, KeyStore
 from api.context import Context, context_getter, on_ws_connect
 from api.errors import HTTP_STATUS, ApiError, Code, classify, error_body
@@ -167,7 +168,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
                                                     rate=settings.api_rate,
                                                     burst=settings.api_burst,
                                                     failures=settings.api_auth_failures),
-                                      the_broker, writer)
+                                      the_broker, writer,
+                                      AnalyticsService(the_store, settings))
         feed = OutboxFeed(settings.feed_dir, the_broker, poll=settings.api_feed_poll)
         await feed.start()
         execution = graphql.execution = await asyncio.to_thread(ExecutionThread)

@@ -8,16 +8,21 @@ mode (`RELGRAPH_API_DEV`). A websocket may send its key in the `connection_init`
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from starlette.requests import HTTPConnection
+from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from api.auth import Principal, Scope, bearer_token
 from api.errors import Forbidden, Unauthenticated
 from api.loaders import Loaders
 from api.services import Services
+
+if TYPE_CHECKING:
+    from analytics.run import CustomerCard
 
 NO_KEY = ("no API key: send the header `Authorization: Bearer <token>` "
           "(an operator creates one with `relgraph apikey create`)")
@@ -30,8 +35,21 @@ class Context(BaseContext):
         self.services = services
         self.principal = principal
         self.loaders = Loaders(services.store)
+        # customers' analytics cards, batched per moment: one worker-thread call a page
+        self.cards: DataLoader[tuple[str, datetime | None], CustomerCard | None] = \
+            DataLoader(self._cards)
         self.deadline: float | None = None  # time.monotonic(); set by the router per request
         self.expired = False  # the deadline passed while resolving (api/execution.py)
+
+    async def _cards(self, wanted: list[tuple[str, datetime | None]]
+                     ) -> list[CustomerCard | None]:
+        found: dict[tuple[str, datetime | None], CustomerCard | None] = {}
+        for as_of in {k[1] for k in wanted}:
+            ids = [k[0] for k in wanted if k[1] == as_of]
+            cards = await self.services.analytics.ask(
+                as_of, lambda a, ids=ids: [a.card(i) for i in ids])  # type: ignore[misc]
+            found.update({(i, as_of): c for i, c in zip(ids, cards, strict=True)})
+        return [found[k] for k in wanted]
 
     def require(self, scope: Scope) -> Principal:
         if self.principal is None:

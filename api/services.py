@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.analytics import AnalyticsService
 from api.auth import Authenticator
 from api.feed import Broker
 from api.writes import Writer
@@ -23,6 +24,7 @@ class Services:
     auth: Authenticator
     broker: Broker
     writer: Writer
+    analytics: AnalyticsService
 
 
 def get_services(request: Request) -> Services:

@@ -9,13 +9,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from analytics.config import load_config
-from analytics.run import Analysis, open_analysis
 from api.cli.common import (
     AsOfOpt,
     Format,
@@ -29,6 +28,9 @@ from api.cli.common import (
 )
 from graph.settings import get_settings
 
+if TYPE_CHECKING:  # the analytics (Ibis, pandas, scikit-learn) load only for `analyze`
+    from analytics.run import Analysis
+
 app = typer.Typer(help="Customer-success analytics: health, risk, anomalies, onboarding, "
                        "cohorts, value and today's outreach.", no_args_is_help=True)
 
@@ -41,6 +43,8 @@ NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="compute again, ign
 @contextmanager
 def analysis(as_of: str | None, config: Path | None, no_cache: bool = False
              ) -> Iterator[Analysis]:
+    from analytics.run import open_analysis
+
     settings = get_settings()
     chosen = load_config(config or settings.analytics_config)
     with opened_store() as store:

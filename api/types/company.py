@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
 from api.cost import LIST
+from api.types import insights
 from api.types.enums import CompanyFlag, TriggerType
 from api.types.later import later
 from api.types.person import Person, person
@@ -23,13 +25,63 @@ class CompanySeed:
     name: str | None = None
 
 
-@strawberry.type(description="A paying account of a company.")
+@strawberry.type(description="A paying account (of a company, or B2C of a person), with what "
+                             "the customer-success analytics say of it at asOf.")
 class Customer:
     id: strawberry.ID
     plan: str | None
     mrr: float | None
     status: str | None
     churned: bool | None
+    as_of: strawberry.Private[datetime | None] = None
+
+    async def _card(self, info: Info) -> Any:
+        return await insights.card_of(info, str(self.id), self.as_of)
+
+    @strawberry.field
+    async def name(self, info: Info) -> str | None:
+        card = await self._card(info)
+        return card.name if card else None
+
+    @strawberry.field(description="Health 0–100 with its components.")
+    async def health(self, info: Info) -> insights.CustomerHealth | None:
+        return insights.health(await self._card(info))
+
+    @strawberry.field(description="The churn model's probability and its top factors (null "
+                                  "when no model could be fitted: too few customers or one "
+                                  "class only).")
+    async def churn_risk(self, info: Info) -> insights.ChurnRisk | None:
+        return insights.churn_risk(await self._card(info))
+
+    @strawberry.field(description="[{kind, text, numbers, expected}]: export bursts, pricing "
+                                  "visits, confused clicking, going quiet (expected: a "
+                                  "seasonal quiet period).")
+    async def anomalies(self, info: Info) -> JSON:
+        return insights.anomalies(await self._card(info))
+
+    @strawberry.field(description="{signed_up, signup_from, setup_completed, days_to_setup, "
+                                  "logins_per_week, key_features, stalled, text}")
+    async def onboarding(self, info: Info) -> JSON | None:
+        return insights.onboarding(await self._card(info))
+
+    @strawberry.field(description="The relationship level and the rule that decided it.")
+    async def relationship_level(self, info: Info) -> insights.RelationshipLevel | None:
+        return insights.level(await self._card(info))
+
+    @strawberry.field(description="[{at, kind, who, text}]: meaningful interactions, concerns "
+                                  "and triggers, newest first (the last 50).")
+    async def timeline(self, info: Info) -> JSON:
+        return insights.timeline(await self._card(info))
+
+
+def customer_of(customer_id: str, fields: dict[str, Any],
+                as_of: datetime | None = None) -> Customer:
+    mrr = fields.get("mrr")
+    churned = fields.get("churned")
+    return Customer(id=strawberry.ID(customer_id), plan=fields.get("plan"),
+                    mrr=float(mrr) if isinstance(mrr, int | float) else None,
+                    status=fields.get("status"),
+                    churned=churned if isinstance(churned, bool) else None, as_of=as_of)
 
 
 @strawberry.type(description="A buying trigger the company had.")
@@ -98,7 +150,7 @@ class Company:
     async def customers(self, info: Info, first: int | None = None) -> list[Customer]:
         card = await self._card(info)
         return [Customer(id=strawberry.ID(c.customer_id), plan=c.plan, mrr=c.mrr,
-                         status=c.status, churned=c.churned)
+                         status=c.status, churned=c.churned, as_of=self.as_of)
                 for c in LIST.take(card.customers if card else (), first)]
 
     @strawberry.field(description="Its buying triggers up to asOf, newest first (the first "
@@ -120,4 +172,4 @@ def company(company_id: str, as_of: datetime | None = None, *,
                    seed=CompanySeed(name=name) if name is not None else None)
 
 
-__all__ = ["Company", "CompanySeed", "CompanyTrigger", "Customer", "company"]
+__all__ = ["Company", "CompanySeed", "CompanyTrigger", "Customer", "company", "customer_of"]

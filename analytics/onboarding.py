@@ -7,7 +7,9 @@ of its first weeks, which key features it reached, and whether it stalled.
 - *Logins per week*: logins in week 1 (the 7 days from sign-up), week 2 … up to `weeks`; a week
   that has not ended by `as_of` is not counted (None).
 - *Stalled*: no setup `stall_days` or more after sign-up, for a sign-up in the last
-  `horizon_days`; an older customer without a setup event is past onboarding, not stalled.
+  `horizon_days`; an older customer without a setup event is past onboarding, not stalled. Only
+  a known sign-up (an event or the `started` field) can stall: a first activity is a guess (the
+  log may simply begin there), so it is said, never flagged.
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ def onboarding(world: World) -> list[Onboarding]:
         per_week = tuple(weekly.get(cid, {}).get(k, 0) if signup + (k + 1) * WEEK <= world.now
                          else None for k in range(cfg.weeks))
         days = None if done is None else round((done - signed).total_seconds() / DAY, 2)
-        stalled = done is None and cfg.stall_days <= age_days <= cfg.horizon_days
+        known = r["signup_from"] != "first activity"
+        stalled = done is None and known and cfg.stall_days <= age_days <= cfg.horizon_days
         if done is not None:
             text = f"set up {days:g} days after signing up"
         elif age_days > cfg.horizon_days:
@@ -109,6 +112,9 @@ def onboarding(world: World) -> list[Onboarding]:
                     "no setup recorded")
         elif stalled:
             text = f"not set up {age_days:.0f} days after signing up: stalled"
+        elif not known:
+            text = (f"first active {age_days:.0f} days ago (no sign-up recorded), "
+                    "no setup recorded")
         else:
             text = f"signed up {age_days:.0f} days ago, not set up yet"
         found.append(Onboarding(cid, signed, r["signup_from"], done, days, per_week,

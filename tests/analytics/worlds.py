@@ -113,7 +113,7 @@ class Builder:
             json.dumps(props), "test"))
 
     def build(self) -> None:
-        s = self.store
+        s = _Strict(self.store)
         s.upsert_nodes("Company", self.companies, source="test")
         s.upsert_nodes("Person", self.people, source="test")
         if self.customers:
@@ -142,7 +142,7 @@ class Builder:
             s.upsert_relationships("RAISED", self.raised, source="test")
         if self.about:
             s.upsert_relationships("ABOUT", self.about, source="test", from_label="Concern")
-        s.checkpoint()
+        self.store.checkpoint()
         if self.events:
             EventLog(self.data_dir / "events").append(self.events)
 
@@ -150,6 +150,24 @@ class Builder:
               engine: Engine | None = None) -> World:
         return build_world(self.store, data_dir=self.data_dir, as_of=as_of,
                            config=config or load_config(), engine=engine or Engine.duckdb())
+
+
+class _Strict:
+    """The store's writes, failing on any rejected row: a test world that quietly lost a node or
+    an edge would test something else than it says."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    def upsert_nodes(self, label: str, rows: list[dict[str, Any]], **kw: Any) -> None:
+        self._check(label, self.store.upsert_nodes(label, rows, **kw))
+
+    def upsert_relationships(self, rel: str, rows: list[dict[str, Any]], **kw: Any) -> None:
+        self._check(rel, self.store.upsert_relationships(rel, rows, **kw))
+
+    @staticmethod
+    def _check(what: str, result: Any) -> None:
+        assert not result.rejects, f"the test world's {what} rows were rejected: {result.rejects}"
 
 
 def daily(b: Builder, type_: str, person: str, days: range, *, per_day: int = 1,

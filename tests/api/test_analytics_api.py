@@ -46,7 +46,7 @@ def world(b: Builder) -> None:
     b.event("login", at(19), new)
     for i in range(30):  # subscribers: month-to-month ones churn more
         monthly = i % 3 != 0
-        b.person_customer(f"sub{i:02}", f"sub{i:02}@mail.test", plan="basic", mrr=20.0 + i,
+        b.person_customer(f"sub{i:02}", f"sub{i:02}@inbox.io", plan="basic", mrr=20.0 + i,
                           contract="Month-to-month" if monthly else "Two year",
                           churned=(i % 2 == 0) if monthly else (i % 9 == 0),
                           attributes={"region": "EU" if i % 4 else "US"})

@@ -52,6 +52,9 @@ QUERY_BASE: dict[str, dict[str, Any]] = {
     "triggers": {"since": "2026-01-01T00:00:00Z"},
     "person": {}, "company": {},  # exactly one of id/email, id/domain: the payload's
     "search": {"text": "ada"},
+    # the customer-success fields: the payload goes in each string argument (an id, a page's
+    # cursor, a cohort's period or event type, a company); the others take no string
+    "customer": {}, "atRiskCustomers": {}, "cohorts": {}, "topicSurge": {},
 }
 MUTATION_BASE: dict[str, dict[str, Any]] = {
     "upsertPerson": {"input": {"email": "target@injection.example", "name": "Target"}},
@@ -115,15 +118,17 @@ def cases(root: str, base: dict[str, dict[str, Any]]) -> list[tuple[str, str, di
     assert isinstance(root_type, GraphQLObjectType)
     found = []
     for name, field in root_type.fields.items():
+        places = [(arg_name, path) for arg_name, arg in field.args.items()
+                  for path in _string_paths(arg.type, (arg_name,))]
+        if not places:  # no string reaches this field: nothing to inject
+            continue
         assert name in base, f"the injection suite has no base arguments for {root} {name}"
-        for arg_name, arg in field.args.items():
-            for path in _string_paths(arg.type, (arg_name,)):
-                used = {a: v for a, v in base[name].items()}
-                used[arg_name] = _put(used.get(arg_name), path[1:], "\uffff")
-                decl = ", ".join(f"${a}: {field.args[a].type}" for a in used)
-                call = ", ".join(f"{a}: ${a}" for a in used)
-                found.append((name, f"{root} ({decl}) {{ {name}({call}) {{ __typename }} }}",
-                              used))
+        for arg_name, path in places:
+            used = {a: v for a, v in base[name].items()}
+            used[arg_name] = _put(used.get(arg_name), path[1:], "\uffff")
+            decl = ", ".join(f"${a}: {field.args[a].type}" for a in used)
+            call = ", ".join(f"{a}: ${a}" for a in used)
+            found.append((name, f"{root} ({decl}) {{ {name}({call}) {{ __typename }} }}", used))
     return found
 
 

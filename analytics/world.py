@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import ibis
 from ibis.expr.types import Table
 
 from analytics.config import AnalyticsConfig
@@ -62,6 +64,19 @@ class World:
         return {p.person_id: p.name for a in self.accounts for p in a.people}
 
 
+def _seconds(engine: Engine, at: Any) -> Any:
+    """`at` in whole epoch seconds, the same on both engines. DuckDB's EPOCH() is fractional and
+    its cast to BIGINT rounds half to even; Spark's UNIX_TIMESTAMP() floors. Spark rounds here as
+    DuckDB does (from the microseconds, which both format with %f), so that a sub-second event
+    falls in the same day and week on both; DuckDB keeps its own (fast) expression."""
+    if engine.kind != "spark":
+        return at.epoch_seconds().cast("int64")
+    whole = at.epoch_seconds().cast("int64")
+    micros = at.strftime("%f").cast("int64")
+    up = (micros > 500_000) | ((micros == 500_000) & (whole % 2 == 1))
+    return whole + up.cast("int64")
+
+
 def resolve_events(engine: Engine, raw: Table, *, people: dict[str, str],
                    customers: dict[str, str], person_account: dict[str, str],
                    as_of: datetime) -> Table:
@@ -75,7 +90,10 @@ def resolve_events(engine: Engine, raw: Table, *, people: dict[str, str],
     theirs = engine.table({"pa_person": list(person_account),
                            "pa_customer": list(person_account.values())},
                           {"pa_person": _STR, "pa_customer": _STR})
-    e = raw.filter(raw["at"].epoch_seconds() <= epoch(as_of))
+    # the moment itself, not epoch seconds: Spark's UNIX_TIMESTAMP() drops the fraction (an
+    # event half a second after as_of would pass), DuckDB's EPOCH() keeps it
+    until = ibis.literal(datetime.fromtimestamp(epoch(as_of), UTC))
+    e = raw.filter(raw["at"] <= until)
     step = e.left_join(ids, e.person == ids.p_alias)
     # each step is made its own relation (view): Ibis would otherwise read the next join's
     # predicate as reaching into the previous join
@@ -89,7 +107,7 @@ def resolve_events(engine: Engine, raw: Table, *, people: dict[str, str],
                        account_now=step.c_now.coalesce(step.account)).view()
     step = step.left_join(theirs, step.who == theirs.pa_person)
     return step.select(
-        "id", "type", "at", ts=step["at"].epoch_seconds().cast("int64"), who=step.who,
+        "id", "type", "at", ts=_seconds(engine, step["at"]), who=step.who,
         account=step.account_now.coalesce(step.pa_customer), url=step.url,
         properties=step.properties).view()
 

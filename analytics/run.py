@@ -77,14 +77,21 @@ def fingerprint(*, data_dir: Path, as_of: datetime, config: AnalyticsConfig, sto
 
 
 def _graph_stamp(data_dir: Path) -> list[float]:
-    """The embedded store's file, as its size and time (writes that keep no version file)."""
-    found = []
-    for name in ("graph.sqlite", "graph.sqlite-wal"):
-        try:
-            stat = (data_dir / name).stat()
-        except OSError:
-            continue
+    """The embedded store's file, as its size and time (writes that keep no version file), and
+    its write-ahead log's size when it holds anything. Not the log's time: opening the store
+    creates an empty log afresh, and each process would otherwise miss the others' cache."""
+    found: list[float] = []
+    try:
+        stat = (data_dir / "graph.sqlite").stat()
         found += [stat.st_size, stat.st_mtime]
+    except OSError:
+        pass
+    try:
+        wal = (data_dir / "graph.sqlite-wal").stat().st_size
+    except OSError:
+        wal = 0
+    if wal:
+        found.append(wal)
     return found
 
 

@@ -4,7 +4,9 @@ against the periods since, with the share of each cohort active in each period.
 A customer is *active* in a period when it has an activity event in it ([activity] events), or,
 with `active` set to an event type, one of that type. Period 0 is the sign-up period itself
 (weeks start on Monday, months on the 1st, in UTC). A cell whose period has not begun before
-`as_of` is empty (None), not 0: the cohort has not lived that long.
+`as_of` is empty (None), not 0: the cohort has not lived that long; so is one that ended
+before the event log's first event (the log cannot say whether anyone was active then, and a 0
+would read as churn), and a cohort with no such period left is not shown.
 """
 
 from __future__ import annotations
@@ -95,6 +97,10 @@ def cohorts(world: World, *, period: str | None = None, active: str | None = Non
     index = _month_index if period == "month" else _week_index
     start = start.assign(index=[index(int(s)) for s in start["signup"]])
     seen = cohort_activity(world, start, period, active)
+    e = world.events
+    first_rows = world.engine.execute(e.aggregate(first=e.ts.min())).to_dict("records")
+    first = first_rows[0]["first"] if first_rows else None
+    log_from = int(first) if first is not None and first == first else world.now
     members: dict[int, set[str]] = {}
     for r in start.to_dict("records"):
         members.setdefault(int(r["index"]), set()).add(r["account"])
@@ -109,8 +115,11 @@ def cohorts(world: World, *, period: str | None = None, active: str | None = Non
     for cohort in sorted(members):
         size = len(members[cohort])
         active_counts = tuple(counts.get((cohort, k), 0)
-                              if _start(cohort + k, period) < world.now else None
+                              if _start(cohort + k, period) < world.now
+                              and _start(cohort + k + 1, period) > log_from else None
                               for k in range(periods))
+        if all(n is None for n in active_counts):
+            continue
         rows.append(CohortRow(_label(cohort, period), size, active_counts,
                               tuple(None if n is None else round(n / size, 4)
                                     for n in active_counts)))

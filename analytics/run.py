@@ -72,7 +72,7 @@ def fingerprint(*, data_dir: Path, as_of: datetime, config: AnalyticsConfig, sto
         "version": graph_version.current(data_dir), "parts": parts,
         "config": hashlib.sha256(config_bytes).hexdigest(), "as_of": as_of.isoformat(),
         "store": store.kind.value, "engine": engine.kind,
-        "graph": _graph_stamp(data_dir), "code": 1}, sort_keys=True)
+        "graph": _graph_stamp(data_dir), "code": 2}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

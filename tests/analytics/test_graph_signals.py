@@ -220,3 +220,27 @@ def test_the_outreach_list(b: Builder) -> None:
     assert "Series B" in by_person["ceo@funded.io"].reason
     assert by_person["new@newbie.io"].kind == "new"
     assert len({r.person_id for r in found}) == len(found)  # each person once
+
+
+def test_cohorts_say_nothing_of_months_before_the_log_began(b: Builder) -> None:
+    """A customer signed up (its `started` field) two years before the log's first event: its
+    months before the log are unknown, never 0%, and a cohort wholly before it is not shown."""
+    from datetime import UTC, datetime
+
+    from analytics.cohorts import cohorts
+
+    b.customer("old.io", started=datetime(2024, 3, 10, tzinfo=UTC))
+    b.customer("older.io", started=datetime(2026, 6, 20, tzinfo=UTC))
+    b.customer("new.io", status="active")
+    ann = b.person("ann@new.io", "new.io")
+    olga = b.person("olga@older.io", "older.io")
+    b.event("sign_up", datetime(2026, 8, 3, 9, tzinfo=UTC), ann)  # the log's first event
+    daily(b, "login", ann, range(0, 80, 3))
+    daily(b, "login", olga, range(0, 60, 7))
+    b.build()
+    table = cohorts(b.world(), period="month", periods=6)
+    by = {r.cohort: r for r in table.rows}
+    assert set(by) == {"2026-06", "2026-08"}  # 2024-03's six months all precede the log
+    # June's cohort: June and July precede the log (unknown); Olga's logins begin in September
+    assert by["2026-06"].active == (None, None, 0, 1, 1, None)
+    assert by["2026-08"].active == (1, 1, 1, None, None, None)

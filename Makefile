@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-## bench: the ingest, connectors, API and load-trust benchmarks (memory store and local Neo4j); figures go to
+## bench: the ingest, connectors, API, load-trust and analytics benchmarks (memory store and local Neo4j); figures go to
 ## docs/benchmarks.md. The connectors one compares its graph writes with the ingest run's; the
 ## API one serves the questions over HTTP and loads them with wrk (apt-get install wrk) if found.
 BENCH_NEO4J := NEO4J_LOCAL_PORT=17688 NEO4J_LOCAL_PASSWORD=relgraph-bench
@@ -36,7 +36,8 @@ bench: install
 	$(BIN)/python bench/ingest.py all $(BENCH_ARGS) && \
 		$(BIN)/python bench/connectors.py all $(BENCH_ARGS) && \
 		$(BIN)/python bench/api.py all $(BENCH_ARGS) && \
-		$(BIN)/python bench/trust.py --write-docs; \
+		$(BIN)/python bench/trust.py --write-docs && \
+		$(BIN)/python bench/analytics.py --write-docs; \
 		status=$$?; $(BENCH_NEO4J) scripts/neo4j-local stop; exit $$status
 
 neo4j-start:

@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # ingest.py; never ahead of the packages
 
 import feedparser  # noqa: E402
+from docsection import write_section  # noqa: E402
 from ingest import machine as ingest_machine  # noqa: E402
 
 from curation.candidates import find  # noqa: E402
@@ -336,17 +337,8 @@ RENDER_SECTION = "## Curation: ranking"  # the issues half's section comes after
 def write_docs(figures: str) -> None:
     """Replace the figures between the markers; the first time, add the section (before the
     rendering section, else at the end)."""
-    text = DOCS.read_text(encoding="utf-8")
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = f"{head}{BEGIN}\n{figures}\n{END}{tail}"
-    else:
-        section = SECTION.format(begin=BEGIN, figures=figures, end=END)
-        at = text.find(RENDER_SECTION)
-        text = text[:at] + section + text[at:] if at >= 0 else \
-            text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    write_section(DOCS, begin=BEGIN, end=END, figures=figures, section=SECTION,
+                  before=RENDER_SECTION)
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # ingest.py; never ahead of the packages
 
+from docsection import write_section  # noqa: E402
 from ingest import machine as ingest_machine  # noqa: E402
 
 from connectors.pipeline import load_graph_file  # noqa: E402
@@ -176,15 +177,7 @@ multipart .eml, and publishing's archive page, index and Atom feed.
 
 
 def write_docs(figures: str) -> None:
-    text = DOCS.read_text(encoding="utf-8")
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = f"{head}{BEGIN}\n{figures}\n{END}{tail}"
-    else:
-        text = text.rstrip("\n") + "\n\n" + SECTION.format(begin=BEGIN, figures=figures,
-                                                           end=END)
-    DOCS.write_text(text, encoding="utf-8")
+    write_section(DOCS, begin=BEGIN, end=END, figures=figures, section=SECTION)
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # ingest.py; never ahead of the packages
 
+from docsection import write_section  # noqa: E402
 from ingest import cold, machine, peak_rss_mib  # noqa: E402
 
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -203,15 +204,7 @@ the unsorted file must cost about what the sorted one does, with no rejects.
 
 
 def write_docs(figures: str) -> None:
-    text = DOCS.read_text(encoding="utf-8")
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = f"{head}{BEGIN}\n{figures}\n{END}{tail}"
-    else:
-        text = text.rstrip("\n") + "\n\n" + SECTION.format(begin=BEGIN, figures=figures,
-                                                           end=END)
-    DOCS.write_text(text, encoding="utf-8")
+    write_section(DOCS, begin=BEGIN, end=END, figures=figures, section=SECTION)
 
 
 def main() -> None:

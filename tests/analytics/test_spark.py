@@ -255,15 +255,21 @@ TABLES: dict[str, Callable[[World], pd.DataFrame]] = {
 }
 
 
-@pytest.mark.parametrize("name", list(TABLES))
-def test_a_table_is_the_same_on_spark(name: str, worlds: tuple[World, World]) -> None:
+def _on_both(name: str, compute: Callable[[World], Any],
+             worlds: tuple[World, World]) -> tuple[Any, Any]:
+    """`compute` on DuckDB's world and on Spark's, each timed (shown with -s)."""
     duck, spark = worlds
     started = time.perf_counter()
-    d = TABLES[name](duck)
+    d = compute(duck)
     middle = time.perf_counter()
-    s = TABLES[name](spark)
+    s = compute(spark)
     print(name, f"duck {middle - started:.2f}s spark {time.perf_counter() - middle:.2f}s")
-    _same_frames(d, s)
+    return d, s
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_a_table_is_the_same_on_spark(name: str, worlds: tuple[World, World]) -> None:
+    _same_frames(*_on_both(name, TABLES[name], worlds))
 
 
 SIGNALS: dict[str, Callable[[World], Any]] = {
@@ -278,10 +284,4 @@ SIGNALS: dict[str, Callable[[World], Any]] = {
 
 @pytest.mark.parametrize("name", list(SIGNALS))
 def test_a_signal_is_the_same_on_spark(name: str, worlds: tuple[World, World]) -> None:
-    duck, spark = worlds
-    started = time.perf_counter()
-    d = SIGNALS[name](duck)
-    middle = time.perf_counter()
-    s = SIGNALS[name](spark)
-    print(name, f"duck {middle - started:.2f}s spark {time.perf_counter() - middle:.2f}s")
-    _same_objects(d, s)
+    _same_objects(*_on_both(name, SIGNALS[name], worlds))

@@ -564,7 +564,35 @@ def _log_hyp2f1(a: FloatArray, b: FloatArray, c: FloatArray, z: FloatArray) -> F
     with np.errstate(all="ignore"):
         direct = np.log(hyp2f1(a, b, c, z))
         euler = np.log(hyp2f1(c - a, c - b, c, z)) + (c - a - b) * np.log1p(-z)
-    return np.asarray(np.where(np.isfinite(direct), direct, euler), dtype=np.float64)
+        found = np.where(np.isfinite(direct), direct, euler)
+        if not np.isfinite(found).all():  # scipy gives NaN for both with a huge a (r + x
+            # after a fit ran to the edge) and a tiny z: sum the series itself
+            found = np.where(np.isfinite(found), found, _log_hyp2f1_series(a, b, c, z))
+    return np.asarray(found, dtype=np.float64)
+
+
+def _log_hyp2f1_series(a: FloatArray, b: FloatArray, c: FloatArray, z: FloatArray,
+                       terms: int = 100_000) -> FloatArray:
+    """log 2F1 by its power series, term by term (each the last times (a+n)(b+n)z/((c+n)(n+1))),
+    scaled as it goes so that nothing overflows; NaN where it has not converged."""
+    a, b, c, z = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(a, b, c, z))
+    log_scale = np.zeros(a.shape)
+    term = np.ones(a.shape)
+    total = np.ones(a.shape)
+    done = ~(np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & (z >= 0) & (z < 1))
+    for n in range(terms):
+        if done.all():
+            break
+        term = np.where(done, 0.0, term * (a + n) * (b + n) * z / ((c + n) * (n + 1.0)))
+        total = total + term
+        done = done | (np.abs(term) <= 1e-16 * np.abs(total))
+        big = total > 1e250
+        if big.any():  # rescale: keep log_scale + log(total) the value
+            log_scale = np.where(big, log_scale + np.log(total), log_scale)
+            term = np.where(big, term / total, term)
+            total = np.where(big, 1.0, total)
+    converged = done & np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & (z >= 0) & (z < 1)
+    return np.where(converged, log_scale + np.log(total), np.nan)
 
 
 def _expected_purchases_at(

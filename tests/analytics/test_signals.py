@@ -15,28 +15,12 @@ from analytics.config import load_config
 from analytics.health import health
 from analytics.onboarding import onboarding
 from graph.store import GraphStore
-from tests.analytics.worlds import AS_OF, Builder, at, daily
+from tests.analytics.worlds import AS_OF, Builder, at, daily, steady
 
 
 @pytest.fixture
 def b(store: GraphStore, tmp_path: Path) -> Builder:
     return Builder(store, tmp_path)
-
-
-def steady(b: Builder) -> None:
-    """Two people logging in every day for 16 weeks, two key features of four, an invoice of
-    500 every 30 days, one concern raised and solved."""
-    b.customer("steady.io", plan="pro", mrr=500.0, status="active")
-    ann = b.person("ann@steady.io", "steady.io", title="CTO", known=0.8)
-    bob = b.person("bob@steady.io", "steady.io")
-    daily(b, "login", ann, range(112))
-    daily(b, "login", bob, range(112))
-    b.event("report_created", at(10), ann)
-    b.event("feature_used", at(50), ann, feature="dashboard_shared")
-    for day in (5, 35, 65, 95):
-        b.event("invoice_paid", at(day), None, account="steady.io", amount=500)
-    b.concern("z1", ann, at(30), topics=("billing-issue",), status="solved",
-              solved_at=at(20))
 
 
 def test_activity_and_health_of_a_steady_account(b: Builder) -> None:

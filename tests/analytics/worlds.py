@@ -178,4 +178,20 @@ def daily(b: Builder, type_: str, person: str, days: range, *, per_day: int = 1,
             b.event(type_, at(day, hours=9 + k * 0.25), person, account=account, **props)
 
 
-__all__ = ["AS_OF", "Builder", "ME", "US", "at", "daily"]
+def steady(b: Builder) -> None:
+    """Two people logging in every day for 16 weeks, two key features of four, an invoice of
+    500 every 30 days, one concern raised and solved."""
+    b.customer("steady.io", plan="pro", mrr=500.0, status="active")
+    ann = b.person("ann@steady.io", "steady.io", title="CTO", known=0.8)
+    bob = b.person("bob@steady.io", "steady.io")
+    daily(b, "login", ann, range(112))
+    daily(b, "login", bob, range(112))
+    b.event("report_created", at(10), ann)
+    b.event("feature_used", at(50), ann, feature="dashboard_shared")
+    for day in (5, 35, 65, 95):
+        b.event("invoice_paid", at(day), None, account="steady.io", amount=500)
+    b.concern("z1", ann, at(30), topics=("billing-issue",), status="solved",
+              solved_at=at(20))
+
+
+__all__ = ["AS_OF", "Builder", "ME", "US", "at", "daily", "steady"]

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench neo4j-start neo4j-stop clean
+.PHONY: install demo test lint bench churn-card neo4j-start neo4j-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ bench: install
 		$(BIN)/python bench/trust.py --write-docs && \
 		$(BIN)/python bench/analytics.py --write-docs; \
 		status=$$?; $(BENCH_NEO4J) scripts/neo4j-local stop; exit $$status
+
+## churn-card: the churn model card on the public IBM Telco table (docs/churn-model-card.md and
+## docs/churn-calibration.png); fetches Debian's r-cran-modeldata with apt-get download.
+churn-card: install
+	$(BIN)/python -m tests.analytics.telco_public docs
 
 neo4j-start:
 	scripts/neo4j-local start

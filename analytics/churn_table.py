@@ -120,13 +120,25 @@ def churn_table(world: World) -> ChurnTable:
             })
         rows.append(row)
     frame = pd.DataFrame(rows)
+    dated = any(isinstance(a.properties.get("churned_at"), datetime) for a in world.accounts)
+    if not usage and not dated:
+        # a snapshot table (the Telco layout): no dates to put the flag after a cutoff
+        definition = ("non-renewal: the churned flag or status as the customer table records it "
+                      "(no churn dates and no event log, so flag and features come from the "
+                      "same snapshot)")
+        return ChurnTable(frame, definition, cutoff, _time_column(frame), usage, left_out)
     definition = (f"non-renewal (the churned flag or status) after {cutoff.date().isoformat()}"
                   + (f", or no activity in the {days} days to {world.as_of.date().isoformat()}"
                      if usage else "")
                   + f"; features as of {cutoff.date().isoformat()}")
-    time_column = "started" if "started" in frame.columns and \
-        frame["started"].notna().sum() >= max(20, len(frame) // 2) else None
-    return ChurnTable(frame, definition, cutoff, time_column, usage, left_out)
+    return ChurnTable(frame, definition, cutoff, _time_column(frame), usage, left_out)
+
+
+def _time_column(frame: pd.DataFrame) -> str | None:
+    """"started" when enough rows carry a sign-up date for a split by time."""
+    if "started" in frame.columns and frame["started"].notna().sum() >= max(20, len(frame) // 2):
+        return "started"
+    return None
 
 
 __all__ = ["ChurnTable", "OUTCOME", "churn_table"]

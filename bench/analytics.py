@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -54,6 +53,7 @@ sys.path.append(str(ROOT / "bench"))  # ingest.py; never ahead of the packages
 
 from docsection import write_section  # noqa: E402
 from ingest import machine  # noqa: E402
+from rss import peak_rss_mib  # noqa: E402
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- analytics:begin -->", "<!-- analytics:end -->"
@@ -87,10 +87,6 @@ TYPES = {"feature_used": 0.33, "page_viewed": 0.26, "report_viewed": 0.08,
          "file_uploaded": 0.02, "data_exported": 0.02, "dashboard_shared": 0.015,
          "invite_sent": 0.01, "project_created": 0.01, "integration_connected": 0.003,
          "pricing_viewed": 0.004, "report_downloaded": 0.008}
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- the world --------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest import BASE, knows, machine, reads, sizes  # noqa: E402
+from rss import hwm_mib  # noqa: E402
 
 AS_OF = BASE + timedelta(days=300)  # the reads of the ingest data span days 0..305
 READ_WINDOW, CONCERN_WINDOW, TRIGGER_WINDOW = (timedelta(days=90), timedelta(days=30),
@@ -545,18 +546,6 @@ def lua_script(bodies: list[str], token: str) -> str:
     for b in bodies:
         assert "]==]" not in b
     return LUA % {"bodies": ", ".join(f"[==[{b}]==]" for b in bodies), "token": token}
-
-
-def hwm_mib(pid: int | str | None = "self", field: str = "VmHWM") -> float | None:
-    """A process's peak RSS (VmHWM: its own, unlike getrusage's ru_maxrss, which a child
-    started by fork + exec inherits from the parent it was forked from), or VmRSS: now."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def wait_peak(proc: subprocess.Popen[str]) -> float:

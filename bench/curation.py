@@ -31,7 +31,6 @@ import argparse
 import html
 import io
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ sys.path.append(str(ROOT / "bench"))  # ingest.py; never ahead of the packages
 import feedparser  # noqa: E402
 from docsection import write_section  # noqa: E402
 from ingest import machine as ingest_machine  # noqa: E402
+from rss import peak_rss_mib  # noqa: E402
 
 from curation.candidates import find  # noqa: E402
 from curation.db import connect  # noqa: E402
@@ -363,7 +363,7 @@ def main() -> None:
         finally:
             server.stop()
         baseline = parse_only(directory)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mib()
     figures = render(made, runs, baseline, rss)
     print(figures)
     if args.write_docs:

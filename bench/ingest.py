@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))
+
+from rss import hwm_mib, peak_rss_mib  # noqa: E402,F401 - peak_rss_mib: for the other benches
 
 from graph.store import GraphStore  # noqa: E402
 
@@ -104,10 +106,6 @@ STEPS: list[tuple[str, str, Callable[[dict[str, int]], Iterator[dict[str, Any]]]
 def rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cold() -> None:
@@ -227,14 +225,7 @@ def run_memory(args: argparse.Namespace) -> dict[str, Any]:
 def _server_rss_mib(pidfile: str | None) -> float | None:
     if not pidfile or not Path(pidfile).exists():
         return None
-    pid = Path(pidfile).read_text().strip()
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+    return hwm_mib(Path(pidfile).read_text().strip())
 
 
 def naive(driver: Any, sample: int) -> float:

@@ -16,11 +16,10 @@ from typing import Any
 import pandas as pd
 from ibis.expr.types import Table
 
-from analytics.engine import DAY
+from analytics.engine import DAY, records
 from analytics.world import World
 
 WEEK = 7 * DAY
-_FEATURE = r'"feature"\s*:\s*"([^"]*)"'
 _AMOUNT = r'"(?:amount|revenue|total|value|price)"\s*:\s*"?(-?[0-9]+(?:\.[0-9]+)?)'
 
 
@@ -34,11 +33,9 @@ def activity_events(world: World) -> Table:
 
 def key_feature(e: Table, key_features: tuple[str, ...]) -> Any:
     """The key feature an event shows (its type, or the feature a feature_used names), else
-    null: a portable expression (a regular expression over the JSON properties)."""
-    named = e.properties.re_extract(_FEATURE, 1)
-    return (e.type.isin(list(key_features)).ifelse(
-        e.type, (e.type == "feature_used").ifelse(named, None))
-        .nullif("").cast("string"))
+    null: a portable expression over the resolved log (world.resolve_events)."""
+    return (e.type.isin(list(key_features)).ifelse(e.type, e.named_feature)
+            .nullif("").cast("string"))
 
 
 def amount(e: Table) -> Any:
@@ -153,15 +150,15 @@ def accounts_activity(world: World) -> dict[str, AccountActivity]:
     """Every customer's activity and value (customers without events too)."""
     cfg = world.config.activity
     recent_weeks, baseline_weeks = cfg.recent_weeks, cfg.baseline_weeks
-    totals = {r["account"]: r for r in account_totals(world).to_dict("records")}
+    totals = {r["account"]: r for r in records(account_totals(world))}
     weeks = recent_weeks + baseline_weeks
     series: dict[str, list[int]] = {}
-    for r in weekly_active(world, weeks).to_dict("records"):
+    for r in records(weekly_active(world, weeks)):
         series.setdefault(r["account"], [0] * weeks)[int(r["week"])] = int(r["people"])
     features: dict[str, list[str]] = {}
-    for r in key_features_used(world).to_dict("records"):
+    for r in records(key_features_used(world)):
         features.setdefault(r["account"], []).append(r["feature"])
-    money = {r["account"]: r for r in spend(world).to_dict("records")}
+    money = {r["account"]: r for r in records(spend(world))}
     found = {}
     for account in world.accounts:
         cid = account.customer_id
@@ -197,7 +194,7 @@ def people_activity(world: World) -> dict[str, PersonActivity]:
         account=a.account.max(), logins=(a.type == "login").cast("int64").sum(),
         active_days=a.day.nunique(), events=a.count(), last_active=a.ts.max(),
         features=a.feature.collect(distinct=True))
-    rows = world.engine.execute(expr).to_dict("records")
+    rows = records(world.engine.execute(expr))
     return {r["who"]: PersonActivity(
         r["who"], r["account"] if isinstance(r["account"], str) else None, int(r["logins"]),
         int(r["active_days"]), int(r["events"]),

@@ -27,7 +27,7 @@ import ibis
 import pandas as pd
 
 from analytics.activity import WEEK, AccountActivity, accounts_activity, key_feature
-from analytics.engine import DAY
+from analytics.engine import DAY, records
 from analytics.seasons import quiet_season
 from analytics.world import World
 
@@ -103,7 +103,7 @@ def anomalies(world: World, activity: dict[str, AccountActivity] | None = None,
     found: list[Anomaly] = []
     recent, baseline = cfg.activity.recent_weeks, cfg.activity.baseline_weeks
     exports: dict[str, dict[int, int]] = {}
-    for r in weekly_exports(world).to_dict("records"):
+    for r in records(weekly_exports(world)):
         exports.setdefault(r["account"], {})[int(r["week"])] = int(r["exports"])
     for account, weeks in sorted(exports.items()):
         best: tuple[float, int, int, float] | None = None
@@ -122,7 +122,7 @@ def anomalies(world: World, activity: dict[str, AccountActivity] | None = None,
                 f"normal of {normal:.1f} a week: it may be taking its data out before leaving"),
                 {"exports": count, "normal": round(normal, 2), "ratio": round(ratio, 1),
                  "week_ending": ended.date().isoformat()}))
-    for r in pricing_views(world).to_dict("records"):
+    for r in records(pricing_views(world)):
         if int(r["views"]) >= cfg.anomalies.pricing_visits:
             found.append(Anomaly(r["account"], "pricing_visits", (
                 f"{int(r['views'])} views of pricing or account pages in the last "
@@ -132,7 +132,7 @@ def anomalies(world: World, activity: dict[str, AccountActivity] | None = None,
                 {"views": int(r["views"]), "people": int(r["people"]),
                  "last": _day(world, r["last"])}))
     confused: dict[str, list[dict[str, Any]]] = {}
-    for r in sessions(world).to_dict("records"):
+    for r in records(sessions(world)):
         confused.setdefault(r["account"], []).append(r)
     for account, rows in sorted(confused.items()):
         if len(rows) >= cfg.anomalies.confused_sessions:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from analytics.activity import accounts_activity
 from analytics.anomalies import pricing_views, weekly_exports
-from analytics.engine import epoch
+from analytics.engine import epoch, records
 from analytics.health import open_concerns
 from analytics.world import World
 
@@ -71,16 +71,16 @@ def churn_table(world: World) -> ChurnTable:
         .group_by("account").aggregate(
             last_before=e.ts.max(where=e.ts <= epoch(cutoff)),
             after=(e.ts > epoch(cutoff)).cast("int64").sum()))
-    usage_of = {r["account"]: r for r in seen.to_dict("records")}
+    usage_of = {r["account"]: r for r in records(seen)}
     usage = bool(usage_of)
     activity = accounts_activity(before) if usage else {}
     exports: dict[str, int] = {}
     pricing: dict[str, int] = {}
     if usage:
-        for r in weekly_exports(before).to_dict("records"):
+        for r in records(weekly_exports(before)):
             if int(r["week"]) < cfg.activity.recent_weeks:
                 exports[r["account"]] = exports.get(r["account"], 0) + int(r["exports"])
-        pricing = {r["account"]: int(r["views"]) for r in pricing_views(before).to_dict("records")}
+        pricing = {r["account"]: int(r["views"]) for r in records(pricing_views(before))}
     rows = []
     left_out = 0
     for account in world.accounts:

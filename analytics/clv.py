@@ -75,6 +75,7 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 ArrayLike = npt.ArrayLike
 
 TIME_UNITS: dict[str, float] = {"day": 1, "week": 7, "month": 30.4375}  # days per unit
@@ -387,13 +388,25 @@ def bgnbd_log_likelihood(
     B(a+1, b+x-1) = B(a, b+x) a/(b+x-1)), which is several times faster than betaln and is what
     the fit evaluates thousands of times.
     """
-    r, alpha, a, b = (float(v) for v in params)
     x, t_x, age = _as_float(frequency), _as_float(recency), _as_float(T)
-    log_beta_ratio = gammaln(b + x) - gammaln(b) + gammaln(a + b) - gammaln(a + b + x)
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + log_beta_ratio
+    counts, which = np.unique(x, return_inverse=True)
+    return _bgnbd_ll(params, counts, which.reshape(x.shape), x, t_x, age)
+
+
+def _bgnbd_ll(params: Sequence[float] | FloatArray, counts: FloatArray, which: IntArray,
+              x: FloatArray, t_x: FloatArray, age: FloatArray) -> FloatArray:
+    """bgnbd_log_likelihood with the purchase counts' distinct values given (`counts`, and
+    `which` of them each customer has): the gamma-function terms depend on params and x only,
+    and a few dozen distinct counts stand for thousands of customers, so they are computed on
+    those and indexed (the same numbers, a third of the fit's time)."""
+    r, alpha, a, b = (float(v) for v in params)
+    log_beta_ratio = gammaln(b + counts) - gammaln(b) + gammaln(a + b) - gammaln(a + b + counts)
+    x_safe = np.maximum(counts, 1.0)  # the second term exists only for x > 0: keep log's arg > 0
+    per_count = gammaln(r + counts) - gammaln(r) + r * np.log(alpha) + log_beta_ratio
+    drop_count = np.log(a) - np.log(b + x_safe - 1.0)
+    common = per_count[which]
     alive = -(r + x) * np.log(alpha + age)
-    x_safe = np.maximum(x, 1.0)  # the second term exists only for x > 0; keep the log's arg > 0
-    dropped = np.log(a) - np.log(b + x_safe - 1.0) - (r + x) * np.log(alpha + t_x)
+    dropped = drop_count[which] - (r + x) * np.log(alpha + t_x)
     dropped = np.where(x > 0, dropped, -np.inf)
     return np.asarray(common + np.logaddexp(alive, dropped), dtype=np.float64)
 
@@ -482,10 +495,11 @@ def fit_bgnbd(summary: pd.DataFrame, *, penalizer: float = 0.0) -> BgNbd:
     histories, counts = np.unique(np.column_stack([x, t_x, age]), axis=0, return_counts=True)
     ux, ut_x, uage = histories[:, 0], histories[:, 1], histories[:, 2]
     weights = counts / x.size
+    distinct, which = np.unique(ux, return_inverse=True)
 
     def objective(log_params: FloatArray) -> float:
         params = np.exp(np.clip(log_params, -_LOG_BOUND, _LOG_BOUND))
-        ll = bgnbd_log_likelihood(params, ux, ut_x, uage)
+        ll = _bgnbd_ll(params, distinct, which, ux, ut_x, uage)
         value = float(-(weights @ ll) + penalizer * float(np.sum(params**2)))
         return value if math.isfinite(value) else 1e300
 

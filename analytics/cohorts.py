@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from analytics.engine import DAY
+from analytics.engine import DAY, records
 from analytics.onboarding import signups
 from analytics.world import World
 
@@ -98,15 +98,15 @@ def cohorts(world: World, *, period: str | None = None, active: str | None = Non
     start = start.assign(index=[index(int(s)) for s in start["signup"]])
     seen = cohort_activity(world, start, period, active)
     e = world.events
-    first_rows = world.engine.execute(e.aggregate(first=e.ts.min())).to_dict("records")
+    first_rows = records(world.engine.execute(e.aggregate(first=e.ts.min())))
     first = first_rows[0]["first"] if first_rows else None
     log_from = int(first) if first is not None and first == first else world.now
     members: dict[int, set[str]] = {}
-    for r in start.to_dict("records"):
+    for r in records(start):
         members.setdefault(int(r["index"]), set()).add(r["account"])
-    cohort_of = {r["account"]: int(r["index"]) for r in start.to_dict("records")}
+    cohort_of = {r["account"]: int(r["index"]) for r in records(start)}
     counts: dict[tuple[int, int], int] = {}
-    for r in seen.to_dict("records"):
+    for r in records(seen):
         k = int(r["k"])
         if k < periods:
             key = (cohort_of[r["account"]], k)

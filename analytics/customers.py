@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from analytics.activity import amount
-from analytics.engine import DAY, epoch
+from analytics.engine import DAY, epoch, records
 from analytics.world import World
 from graph.questions.accounts import Account
 
@@ -72,10 +72,11 @@ def customer_count(world: World, *, window_days: int | None = None) -> CustomerC
     last = world.engine.execute(paid.group_by("account").aggregate(
         last=paid.ts.max(), purchases=(paid.type == "purchase").cast("int64").sum(),
         spent=amount(paid).fill_null(0).sum()))
-    last_paid = {r["account"]: int(r["last"]) for r in last.to_dict("records")}
-    purchasers = {r["account"] for r in last.to_dict("records") if int(r["purchases"]) > 0}
+    last_rows = records(last)
+    last_paid = {r["account"]: int(r["last"]) for r in last_rows}
+    purchasers = {r["account"] for r in last_rows if int(r["purchases"]) > 0}
     active_accounts: dict[str, str] = {}  # the account (person/company or customer) -> kind
-    records = Counter[str]()
+    per_owner = Counter[str]()
     sources = Counter[str]()
     inactive = 0
     for account in world.accounts:
@@ -96,15 +97,15 @@ def customer_count(world: World, *, window_days: int | None = None) -> CustomerC
             inactive += 1
             continue
         owner = account.account_id or f"customer:{account.customer_id}"
-        records[owner] += 1
+        per_owner[owner] += 1
         active_accounts.setdefault(owner, kind)
         for source in props.get("sources") or ():
             sources[str(source).split(":", 1)[0]] += 1
     kinds = Counter(active_accounts.values())
     return CustomerCount(
         world.as_of, window_days, len(active_accounts), kinds.get("subscription", 0),
-        kinds.get("purchase", 0), sum(records.values()),
-        sum(n - 1 for n in records.values()), dict(sorted(sources.items())), inactive,
+        kinds.get("purchase", 0), sum(per_owner.values()),
+        sum(n - 1 for n in per_owner.values()), dict(sorted(sources.items())), inactive,
         tuple(sorted(active_accounts)))
 
 

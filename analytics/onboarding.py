@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.activity import WEEK, key_feature
-from analytics.engine import DAY, epoch
+from analytics.engine import DAY, epoch, records
 from analytics.world import World
 
 
@@ -51,7 +51,7 @@ def signups(world: World) -> pd.DataFrame:
     first = e.group_by("account").aggregate(
         signup=e.ts.min(where=e.type.isin(list(cfg.onboarding.signup_events))),
         first_activity=e.ts.min(where=e.type.isin(list(cfg.activity.events))))
-    found = {r["account"]: r for r in world.engine.execute(first).to_dict("records")}
+    found = {r["account"]: r for r in records(world.engine.execute(first))}
     rows = []
     for account in world.accounts:
         r = found.get(account.customer_id, {})
@@ -75,7 +75,7 @@ def onboarding(world: World) -> list[Onboarding]:
     e = world.events
     j = e.join(table, e.account == table.account)
     j = j.select(type=j.type, ts=j.ts, account=j.account, signup=j.signup,
-                 properties=j.properties).view()
+                 named_feature=j.named_feature).view()
     j = j.filter(j.ts >= j.signup)
     j = j.mutate(week=(j.ts - j.signup) // WEEK,
                  feature=key_feature(j, world.config.activity.key_features))
@@ -86,15 +86,15 @@ def onboarding(world: World) -> list[Onboarding]:
     keys = j.filter(j.feature.notnull())
     features = world.engine.execute(keys.group_by(["account", "feature"])
                                     .aggregate(at=keys.ts.min()))
-    setups = {r["account"]: r["setup"] for r in setup.to_dict("records")}
+    setups = {r["account"]: r["setup"] for r in records(setup)}
     weekly: dict[str, dict[int, int]] = {}
-    for r in logins.to_dict("records"):
+    for r in records(logins):
         weekly.setdefault(r["account"], {})[int(r["week"])] = int(r["n"])
     reached: dict[str, list[str]] = {}
-    for r in features.sort_values(["account", "at", "feature"]).to_dict("records"):
+    for r in records(features.sort_values(["account", "at", "feature"])):
         reached.setdefault(r["account"], []).append(r["feature"])
     found = []
-    for r in start.to_dict("records"):
+    for r in records(start):
         cid, signup = r["account"], int(r["signup"])
         done = _moment(setups.get(cid))
         signed = _moment(signup)

@@ -12,6 +12,7 @@ makes the next one recompute.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import ibis
 import pandas as pd
 
 from analytics.activity import (
@@ -103,6 +105,11 @@ def _graph_stamp(data_dir: Path) -> list[float]:
     if wal:
         found.append(wal)
     return found
+
+
+# a timeline as the cache keeps it: (epoch seconds, the moment when it is not an event's whole
+# second, kind, who, the text when it is not an event's own)
+_Moment = tuple[float, datetime | None, str, str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,33 +290,38 @@ class Analysis:
     # --- one customer ---------------------------------------------------------------------
 
     def timeline(self, customer_id: str, limit: int = 50) -> tuple[TimelineItem, ...]:
-        def read() -> dict[str, list[TimelineItem]]:
+        """A customer's latest `limit` meaningful moments, newest first: its events (logins and
+        the kinds in MEANINGFUL), its people's concerns and its triggers."""
+        def read() -> dict[str, list[_Moment]]:
             e = self.world.events
             shown = e.filter(e.account.notnull() & e.type.isin(sorted(MEANINGFUL | {"login"})))
-            frame = self.world.engine.execute(
-                shown.select("account", "type", "ts", "who").order_by(
-                    [shown.ts.desc(), shown.type]))
-            items: dict[str, list[TimelineItem]] = {}
-            for r in frame.to_dict("records"):
-                bucket = items.setdefault(r["account"], [])
-                if len(bucket) < limit:
-                    when = datetime.fromtimestamp(int(r["ts"]), UTC)
-                    who = r["who"] if isinstance(r["who"], str) else None
-                    what = r["type"].replace("_", " ")
-                    bucket.append(TimelineItem(when, r["type"], who,
-                                               f"{who or 'someone'}: {what}"))
+            # each account's newest `limit` events, cut in the engine: a customer's timeline
+            # never shows more, and the log holds millions
+            ranked = shown.select("account", "type", "ts", "who", rank=ibis.row_number().over(
+                group_by=shown.account, order_by=[shown.ts.desc(), shown.type]))
+            latest = ranked.filter(ranked["rank"] < limit)
+            table = self.world.engine.to_arrow(latest.select("account", "type", "ts", "who"))
+            items: dict[str, list[_Moment]] = {}
+            for account, kind, ts, who in zip(*(table.column(c).to_pylist() for c in (
+                    "account", "type", "ts", "who")), strict=True):
+                items.setdefault(account, []).append((int(ts), None, kind, who, None))
             for account in self.world.accounts:
                 bucket = items.setdefault(account.customer_id, [])
                 for p in account.people:
-                    bucket.extend(TimelineItem(c.at, "concern", p.person_id,
-                                               f"{p.person_id} raised {c.concern_id}"
-                                               + (f" ({c.status})" if c.status else ""))
+                    bucket.extend((c.at.timestamp(), c.at, "concern", p.person_id,
+                                   f"{p.person_id} raised {c.concern_id}"
+                                   + (f" ({c.status})" if c.status else ""))
                                   for c in p.concerns)
-                bucket.extend(TimelineItem(t.at, "trigger", None, t.headline or t.type)
+                bucket.extend((t.at.timestamp(), t.at, "trigger", None, t.headline or t.type)
                               for t in account.triggers)
-            return {k: sorted(v, key=lambda i: (-i.at.timestamp(), i.kind))[:limit]
-                    for k, v in items.items()}
-        return tuple(self._get("timeline", read).get(customer_id, ()))
+            # compact tuples, not TimelineItems: the cache holds every customer's timeline and
+            # a card turns only its own into items
+            return {k: sorted(v, key=lambda m: (-m[0], m[1]))[:limit] for k, v in items.items()}
+        moments = self._get(f"timeline:{limit}", read).get(customer_id, ())
+        return tuple(TimelineItem(
+            at if at is not None else datetime.fromtimestamp(seconds, UTC), kind, who,
+            text if text is not None else f"{who or 'someone'}: {kind.replace('_', ' ')}")
+            for seconds, at, kind, who, text in moments)
 
     def card(self, customer_id: str) -> CustomerCard | None:
         names = self.names()
@@ -344,12 +356,36 @@ def _read(path: Path) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+@functools.cache
+def _fields_of(cls: type) -> tuple[str, ...] | None:
+    """The init fields, in order, of one of the analytics' slotted dataclasses (None for any
+    other type): each is rebuilt from them by its constructor."""
+    if not (cls.__module__.startswith("analytics.") and dataclasses.is_dataclass(cls)
+            and "__slots__" in cls.__dict__):
+        return None
+    fields = dataclasses.fields(cls)
+    return tuple(f.name for f in fields) if all(f.init for f in fields) else None
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles the analytics' dataclasses as (class, field values). The default for a frozen
+    slotted dataclass calls dataclasses.fields() once per object: 3.4 s of a 6 s save for
+    the half-million results of a 10k-customer analysis."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        cls: type = type(obj)
+        names = _fields_of(cls)
+        if names is None:
+            return NotImplemented
+        return cls, tuple(getattr(obj, n) for n in names)
+
+
 def _write(directory: Path, name: str, results: dict[str, Any]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f".{name}.{secrets.token_hex(4)}.tmp"
     try:
         with open(tmp, "wb") as f:
-            pickle.dump(results, f, protocol=pickle.HIGHEST_PROTOCOL)
+            _Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(results)
         os.replace(tmp, directory / name)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         tmp.unlink(missing_ok=True)

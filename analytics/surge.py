@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analytics.activity import WEEK
+from analytics.engine import records
 from analytics.world import World
 from graph.eventlog import READ_CHANNELS
 from graph.questions.reading import READING, ReadingQuery
@@ -66,7 +67,7 @@ def topic_surge(world: World, *, company: str | None = None,
         recent_reads=j.recent.cast("int64").sum(),
         baseline_reads=(~j.recent).cast("int64").sum(),
         recent_people=j.who.nunique(where=j.recent))
-    rows = world.engine.execute(expr).to_dict("records")
+    rows = records(world.engine.execute(expr))
     surges = []
     for r in rows:
         recent, baseline = int(r["recent_reads"]), int(r["baseline_reads"])

@@ -77,10 +77,16 @@ def _seconds(engine: Engine, at: Any) -> Any:
     return whole + up.cast("int64")
 
 
+# the feature a `feature_used` event names in its JSON properties ({"feature": "export"})
+FEATURE_PROPERTY = r'"feature"\s*:\s*"([^"]*)"'
+
+
 def resolve_events(engine: Engine, raw: Table, *, people: dict[str, str],
                    customers: dict[str, str], person_account: dict[str, str],
                    as_of: datetime) -> Table:
-    """`raw` (the log's rows) with `who` and `account` as they are now; events up to `as_of`."""
+    """`raw` (the log's rows) with `who` and `account` as they are now; events up to `as_of`;
+    `named_feature`: the feature a feature_used event names (read from its properties once
+    here, not in each signal that asks)."""
     ids = engine.table({"p_alias": list(people), "p_now": list(people.values())},
                        {"p_alias": _STR, "p_now": _STR})
     anon = engine.table({"a_alias": list(people), "a_now": list(people.values())},
@@ -109,7 +115,10 @@ def resolve_events(engine: Engine, raw: Table, *, people: dict[str, str],
     return step.select(
         "id", "type", "at", ts=_seconds(engine, step["at"]), who=step.who,
         account=step.account_now.coalesce(step.pa_customer), url=step.url,
-        properties=step.properties).view()
+        properties=step.properties,
+        named_feature=(step.type == "feature_used").ifelse(
+            step.properties.re_extract(FEATURE_PROPERTY, 1).nullif(""), None).cast("string"),
+    ).view()
 
 
 def build_world(store: GraphStore, *, data_dir: Path, as_of: datetime | None,
@@ -127,7 +136,8 @@ def build_world(store: GraphStore, *, data_dir: Path, as_of: datetime | None,
     raw = engine.events(events_uri or data_dir / "events")
     world.events = resolve_events(engine, raw, people=people, customers=folded,
                                   person_account=world.person_account, as_of=moment)
+    world.events = engine.materialise(world.events)
     return world
 
 
-__all__ = ["World", "build_world", "resolve_events"]
+__all__ = ["World", "FEATURE_PROPERTY", "build_world", "resolve_events"]

@@ -162,6 +162,14 @@ def _from_records(q: AccountsQuery, records: Sequence[Record]) -> tuple[Account,
 
 def _embedded(view: GraphView, q: AccountsQuery) -> tuple[Account, ...]:
     team = view.team(q.as_of)
+    content_topics: dict[Node, tuple[str, ...]] = {}  # a few pieces read by very many people
+
+    def topics_of(content: Node) -> tuple[str, ...]:
+        found = content_topics.get(content)
+        if found is None:
+            found = content_topics[content] = view.topics(content)
+        return found
+
     wanted = sorted(view.keys("Customer")) if q.customers is None else \
         [c for c in q.customers if view.has(("Customer", c))]
     found = []
@@ -186,7 +194,7 @@ def _embedded(view: GraphView, q: AccountsQuery) -> tuple[Account, ...]:
                                tuple(sorted(set(view.topics(c)))))
                 for c, _ in view.out(person, "RAISED") for a in (view.attrs(c),)
                 if a["at"] <= q.as_of]
-            reads = [view.topics(ct) for ct, r in view.out(person, "READ")
+            reads = [topics_of(ct) for ct, r in view.out(person, "READ")
                      if r["last_at"] > q.reads_since and r["first_at"] <= q.as_of]
             people.append(_person(person[1], attrs.get("name"),
                                   job_title if job_title is not None else attrs.get("title"),

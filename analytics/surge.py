@@ -67,6 +67,11 @@ def topic_surge(world: World, *, company: str | None = None,
         recent_reads=j.recent.cast("int64").sum(),
         baseline_reads=(~j.recent).cast("int64").sum(),
         recent_people=j.who.nunique(where=j.recent))
+    # pairs nobody read recently never surge, nor (unless everyone is asked for) pairs with
+    # fewer recent readers than the minimum: left in the engine, not boxed into Python
+    expr = expr.filter(expr.recent_reads > 0)
+    if not everyone:
+        expr = expr.filter(expr.recent_people >= cfg.min_people)
     rows = records(world.engine.execute(expr))
     surges = []
     for r in rows:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib
 import json
 import os
 import pickle
@@ -251,10 +252,17 @@ class Analysis:
     def churn(self, features: tuple[str, ...] | None = None) -> Any:
         """The fitted churn model (analytics/churn.py ChurnResult) on the churn table."""
         def fit() -> Any:
-            from analytics.churn import fit_churn
             from analytics.churn_table import churn_table
 
+            # scikit-learn (with scipy.stats) takes a second or more to import: on a thread,
+            # while the churn table's queries leave the interpreter idle in DuckDB
+            importing = threading.Thread(target=importlib.import_module,
+                                         args=("analytics.churn",), daemon=True)
+            importing.start()
             table = churn_table(self.world)
+            importing.join()
+            from analytics.churn import fit_churn
+
             return fit_churn(table.frame, id_column="id", label="churned",
                              time_column=table.time_column, features=features,
                              definition=table.definition)

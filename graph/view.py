@@ -50,6 +50,18 @@ class GraphView:
             if attrs is not None:
                 yield other, attrs
 
+    def out_by_type(self, node: Node, rels: tuple[str, ...]
+                    ) -> dict[str, list[tuple[Node, dict[str, Any]]]]:
+        """out() for several relationship types in one pass over the node's neighbours: rel ->
+        [(other node, relationship properties)], each list in out()'s order."""
+        found: dict[str, list[tuple[Node, dict[str, Any]]]] = {rel: [] for rel in rels}
+        for other, by_type in self._succ.get(node, {}).items():
+            for rel, attrs in by_type.items():
+                bucket = found.get(rel)
+                if bucket is not None:
+                    bucket.append((other, attrs))
+        return found
+
     def into(self, node: Node, rel: str) -> Iterator[tuple[Node, dict[str, Any]]]:
         """(other node, relationship properties) for each `rel` into `node`."""
         for other, by_type in self._pred.get(node, {}).items():

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from graph import keys as keys_
@@ -187,14 +188,15 @@ def _embedded(view: GraphView, q: AccountsQuery) -> tuple[Account, ...]:
         people = []
         for person, job_title, since in staff:
             attrs = view.attrs(person)
-            known = [(m[1], k.get("strength")) for m, k in view.both(person, "KNOWS")
-                     if m in team]
+            out = view.out_by_type(person, ("KNOWS", "RAISED", "READ"))
+            known = [(m[1], k.get("strength"))
+                     for m, k in chain(out["KNOWS"], view.into(person, "KNOWS")) if m in team]
             concerns = [
                 AccountConcern(c[1], a["at"], a.get("status"), a.get("solved_at"),
                                tuple(sorted(set(view.topics(c)))))
-                for c, _ in view.out(person, "RAISED") for a in (view.attrs(c),)
+                for c, _ in out["RAISED"] for a in (view.attrs(c),)
                 if a["at"] <= q.as_of]
-            reads = [topics_of(ct) for ct, r in view.out(person, "READ")
+            reads = [topics_of(ct) for ct, r in out["READ"]
                      if r["last_at"] > q.reads_since and r["first_at"] <= q.as_of]
             people.append(_person(person[1], attrs.get("name"),
                                   job_title if job_title is not None else attrs.get("title"),

@@ -14,8 +14,10 @@ arithmetic (not interval types), `truncate`, window functions, plain aggregates.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,16 +87,28 @@ class Engine:
             return ibis.memtable(frame, schema=ibis.schema(dict(schema)))
         return ibis.memtable(frame)
 
-    def materialise(self, expr: Table) -> Table:
+    def materialise(self, expr: Table, owner: object) -> Table:
         """`expr` computed once into a table of the session, for an expression every signal
         reads (the resolved log: its four joins over millions of rows would otherwise run again
-        in each of a dozen queries). DuckDB: a temporary table, gone with the connection (not
-        Ibis's cache(), whose finaliser drops it at interpreter exit, after the connection may
-        be closed). Spark: left lazy, as a log that needs Spark may not fit a cluster's memory."""
+        in each of a dozen queries), kept while `owner` (the world that reads it) lives.
+
+        DuckDB: a temporary table, dropped when `owner` is collected (a server keeps one
+        connection for every moment and data version it is asked about, so a table per world
+        that outlived it would be a leak) and never at interpreter exit (Ibis's cache() drops
+        there, after the connection may be closed). Spark: left lazy, as a log that needs
+        Spark may not fit a cluster's memory."""
         if self.kind != "duckdb":
             return expr
         name = f"relgraph_{secrets.token_hex(6)}"
-        return self.backend.create_table(name, expr, temp=True)
+        table = self.backend.create_table(name, expr, temp=True)
+        release = weakref.finalize(owner, self._drop, name)
+        release.atexit = False
+        return table
+
+    def _drop(self, name: str) -> None:
+        # a closed connection took the table with it; the name is our own, not a user's
+        with contextlib.suppress(Exception):
+            self.backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
 
     def to_arrow(self, expr: Any) -> pa.Table:
         """The result as an Arrow table: for many rows read in Python, without pandas' boxing."""

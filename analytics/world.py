@@ -136,7 +136,7 @@ def build_world(store: GraphStore, *, data_dir: Path, as_of: datetime | None,
     raw = engine.events(events_uri or data_dir / "events")
     world.events = resolve_events(engine, raw, people=people, customers=folded,
                                   person_account=world.person_account, as_of=moment)
-    world.events = engine.materialise(world.events)
+    world.events = engine.materialise(world.events, owner=world)
     return world
 
 

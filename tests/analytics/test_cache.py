@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from analytics.config import load_config
@@ -41,3 +42,30 @@ def test_another_process_finds_the_cache_and_a_write_misses_it(tmp_path: Path) -
     again.checkpoint()
     assert _key(tmp_path, again) != first
     again.close()
+
+
+def test_a_world_takes_its_materialised_log_with_it(tmp_path: Path) -> None:
+    """A server keeps one DuckDB connection for every moment and data version it is asked
+    about: the resolved log a world materialises must go when the world goes, not stay in the
+    connection for the life of the server."""
+    import gc
+
+    b = Builder(MemoryStore(tmp_path / "graph.sqlite"), tmp_path)
+    b.customer("steady.io", plan="pro", mrr=100.0, status="active")
+    daily(b, "login", b.person("ann@steady.io", "steady.io"), range(30))
+    b.build()
+    engine = Engine.duckdb()
+
+    def tables() -> set[str]:
+        found = engine.backend.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        return {name for (name,) in found if name.startswith("relgraph_")}
+
+    for hour in range(3):  # three moments asked in turn, as the API's default as_of moves
+        analysis = open_analysis(b.store, data_dir=tmp_path,
+                                 as_of=AS_OF - timedelta(hours=hour), engine=engine, cache=False)
+        assert analysis.activity()["steady.io"].logins > 0
+        assert len(tables()) == 1  # this world's log, and no earlier one's
+        del analysis
+        gc.collect()
+        assert tables() == set()
+    b.store.close()

@@ -200,6 +200,15 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         build_schema(settings), context_getter=context_getter, graphql_ide="graphiql",
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         timeout=settings.api_timeout)
+    sdl = graphql.schema.as_str() + "\n"
+
+    @app.get("/graphql/schema.graphql", include_in_schema=False)
+    async def schema_sdl(_: rest.KeyDep) -> Response:
+        """The schema's SDL, for code generators and editors (a read key suffices; the same
+        text as `relgraph schema print`)."""
+        return Response(sdl, media_type="application/graphql; charset=utf-8",
+                        headers={"Content-Disposition": 'inline; filename="schema.graphql"'})
+
     app.include_router(graphql, prefix="/graphql")
     app.include_router(rest.router)
 

@@ -15,6 +15,7 @@ from api.cli import (  # roundup_issues adds the editorial commands to roundup's
     query,
     roundup,
     roundup_issues,  # noqa: F401
+    schema,
     serve,
     store,
     team,
@@ -40,6 +41,7 @@ app.command()(serve.serve)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(roundup.app, name="roundup")  # with the editorial commands of roundup_issues
 app.add_typer(analyze.app, name="analyze")
+app.add_typer(schema.app, name="schema")
 
 
 def main() -> None:

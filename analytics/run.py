@@ -324,7 +324,7 @@ class Analysis:
                               for t in account.triggers)
             # compact tuples, not TimelineItems: the cache holds every customer's timeline and
             # a card turns only its own into items
-            return {k: sorted(v, key=lambda m: (-m[0], m[1]))[:limit] for k, v in items.items()}
+            return {k: sorted(v, key=lambda m: (-m[0], m[2]))[:limit] for k, v in items.items()}
         moments = self._get(f"timeline:{limit}", read).get(customer_id, ())
         return tuple(TimelineItem(
             at if at is not None else datetime.fromtimestamp(seconds, UTC), kind, who,

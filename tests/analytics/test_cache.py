@@ -69,3 +69,22 @@ def test_a_world_takes_its_materialised_log_with_it(tmp_path: Path) -> None:
         gc.collect()
         assert tables() == set()
     b.store.close()
+
+
+def test_a_timeline_orders_moments_of_the_same_second_by_kind(tmp_path: Path) -> None:
+    """An event and a concern in the same second: newest first, then by kind, as before the
+    timeline was kept as compact tuples (a tie once compared a moment with None)."""
+    b = Builder(MemoryStore(tmp_path / "graph.sqlite"), tmp_path)
+    b.customer("steady.io", plan="pro", mrr=100.0, status="active")
+    ann = b.person("ann@steady.io", "steady.io")
+    same = at(2).replace(microsecond=0)
+    b.event("login", same, ann)
+    b.event("setup_completed", same, ann)
+    b.concern("steady.io", ann, same)
+    b.build()
+    analysis = open_analysis(b.store, data_dir=tmp_path, as_of=AS_OF, engine=Engine.duckdb(),
+                             cache=False)
+    kinds = [i.kind for i in analysis.timeline("steady.io") if i.at == same]
+    assert kinds == sorted(kinds) and "concern" in kinds and "login" in kinds, kinds
+    assert [i.kind for i in analysis.timeline("steady.io", limit=1)] == [kinds[0]]
+    b.store.close()

@@ -34,7 +34,7 @@ class World:
     config: AnalyticsConfig
     engine: Engine
     accounts: tuple[Account, ...]
-    events: Table  # id, type, at, ts (epoch seconds), who, account, url, properties
+    events: Table  # id, type, at, ts (epoch seconds), who, account, url, properties, named_feature
     store: GraphStore | None = None  # for the graph measures' own questions (drift, surge)
     by_id: dict[str, Account] = field(default_factory=dict)
     person_account: dict[str, str] = field(default_factory=dict)

@@ -3,13 +3,18 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser assets (GraphiQL, React, Cytoscape, Swagger UI) from npm, shipped as package data
+VENDOR := api/web/static/vendor/VERSIONS.txt
 
 .PHONY: install demo test lint bench churn-card neo4j-start neo4j-stop clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(VENDOR)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
+
+$(VENDOR): frontend/package.json frontend/package-lock.json scripts/build-assets
+	scripts/build-assets
 
 install: $(STAMP)
 

@@ -2,10 +2,13 @@
 
     create_app(settings=None, *, store=None, broker=None) -> FastAPI
 
-    /graphql            GraphQL over HTTP (POST, GET for queries), GraphiQL for browsers (in
-                        development mode or with a key), subscriptions over graphql-transport-ws
+    /graphql            GraphQL over HTTP (POST, GET for queries), subscriptions over
+                        graphql-transport-ws, and GraphiQL for browsers (api/web/graphiql.py:
+                        served from package data, for a signed-in browser)
+    /graphql/schema.graphql  the schema's SDL
     /v1/lookup          a person's or company's relationships on one screen (api/rest.py)
     /v1/export/connections.csv
+    /signin, /static/…, /docs, /openapi.json and the screens: api/web (`mount`)
     /healthz            the process answers (no key needed)
     /readyz             the store answers (no key needed): 200, or 503 with the reason's code
 
@@ -42,6 +45,8 @@ from api.feed import Broker, LocalBroker, OutboxFeed, PublishingOutbox
 from api.http import GraphQLHTTPRouter, json_error
 from api.schema import build_schema
 from api.services import Services
+from api.web import graphiql
+from api.web import mount as mount_web
 from api.writes import Writer
 from connectors.tagging import load_taxonomy
 from graph.errors import GraphError
@@ -72,6 +77,11 @@ def settle_heap() -> None:
 
 
 class Router(GraphQLHTTPRouter):
+    # strawberry declares HTMLResponse; a browser without a key gets a redirect (any Response)
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        # our page, from package data, instead of strawberry's (React and GraphiQL from unpkg)
+        return await graphiql.render(request)
+
     async def on_ws_connect(self, context: Context) -> Any:
         try:
             await on_ws_connect(context, context.connection_params)
@@ -187,9 +197,9 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
                 await asyncio.to_thread(the_store.close)
             log.info("relgraph API stopped")
 
-    app = FastAPI(title="Relationship Graph", lifespan=lifespan,
-                  docs_url="/docs" if settings.api_dev else None, redoc_url=None,
-                  openapi_url="/openapi.json" if settings.api_dev else None)
+    # /docs and /openapi.json are api/web's: for anyone with a key, Swagger UI from package data
+    app = FastAPI(title="Relationship Graph", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
     app.add_middleware(BodyLimit, limit=settings.api_max_body)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
@@ -211,6 +221,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
 
     app.include_router(graphql, prefix="/graphql")
     app.include_router(rest.router)
+    mount_web(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -33,7 +33,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -43,6 +43,7 @@ from api.errors import RateLimited
 from graph.errors import GraphError
 
 TOKEN_PREFIX = "rgk_"
+SESSION_COOKIE = "relgraph_key"  # the screens' sign-in (api/web/signin.py): a token, HttpOnly
 CACHE_SECONDS = 5.0
 USED_EVERY = timedelta(minutes=1)  # how stale `last_used_at` may get before it is written
 _GOOD_CACHE = 4096
@@ -99,6 +100,10 @@ class Principal:
 
     def can(self, needed: Scope) -> bool:
         return self.scope.allows(needed)
+
+    def limited_to(self, scope: Scope) -> Principal:
+        """The same key with at most `scope` (a browser's sign-in cookie reads, never writes)."""
+        return self if scope.allows(self.scope) else replace(self, scope=scope)
 
 
 def _digest(secret: str) -> str:
@@ -335,5 +340,5 @@ def bearer_token(authorization: str | None, *, basic: bool = True) -> str | None
     return None
 
 
-__all__ = ["ApiKey", "Authenticator", "KeyStore", "Principal", "RateLimiter", "Scope",
-           "TOKEN_PREFIX", "UnknownKey", "bearer_token", "well_formed"]
+__all__ = ["SESSION_COOKIE", "ApiKey", "Authenticator", "KeyStore", "Principal", "RateLimiter",
+           "Scope", "TOKEN_PREFIX", "UnknownKey", "bearer_token", "well_formed"]

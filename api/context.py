@@ -1,22 +1,31 @@
 """The request context: the services of the app, who is asking, and this request's DataLoaders.
 
-`context_getter` is the FastAPI dependency the GraphQL router runs first. It reads the bearer
-token; without a valid one it answers 401 — except a browser asking for GraphiQL in development
-mode (`RELGRAPH_API_DEV`). A websocket may send its key in the `connection_init` payload
+`context_getter` is the FastAPI dependency the GraphQL router runs first. It reads the key: a
+bearer token in the Authorization header or, without that header, the screens' sign-in cookie
+(`relgraph_key`, set by api/web/signin.py). Without a valid key it answers 401 — except a
+browser asking for the GraphiQL page, which api/web/graphiql.py answers (the page, or a redirect
+to /signin). A websocket may send its key in the `connection_init` payload
 (`{"Authorization": "Bearer …"}`) instead, which `on_ws_connect` checks.
+
+The cookie is a browser's credential, sent with every request to this origin, so it is worth
+less than a header: a request that has only the cookie reads (its key counts as a read key,
+whatever its scope: mutations are refused), and the cookie is ignored when the request names
+another origin (`Origin`) than its own host — a websocket must name it, which stops another
+site's page from opening one with the visitor's cookie (cross-site websocket hijacking).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import strawberry
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from api.auth import Principal, Scope, bearer_token
+from api.auth import SESSION_COOKIE, Principal, Scope, bearer_token
 from api.errors import Forbidden, Unauthenticated
 from api.loaders import Loaders
 from api.services import Services
@@ -27,6 +36,8 @@ if TYPE_CHECKING:
 NO_KEY = ("no API key: send the header `Authorization: Bearer <token>` "
           "(an operator creates one with `relgraph apikey create`)")
 BAD_KEY = "the API key is not valid (mistyped, or revoked)"
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="relgraph"'}
+BAD_COOKIE = "the signed-in API key is not valid any more (revoked): sign in again at /signin"
 
 
 class Context(BaseContext):
@@ -70,33 +81,48 @@ def is_ide_request(connection: HTTPConnection) -> bool:
             and ("text/html" in accept or "*/*" in accept))
 
 
+def same_origin(connection: HTTPConnection) -> bool:
+    """Does the request come from a page of this origin? Its Origin header names our host; a
+    plain HTTP request without one counts (browsers send Origin on every cross-site POST and
+    fetch), a websocket without one does not (browsers always send it there)."""
+    origin = connection.headers.get("origin")
+    if origin is None:
+        return connection.scope["type"] == "http"
+    host = connection.headers.get("host", "")
+    return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
+
+
 async def authenticate(connection: HTTPConnection) -> Principal | None:
+    """Who is asking: the key of the Authorization header, else of the sign-in cookie (as a
+    read key, and only from this origin's pages); None without either. A key that is not valid
+    raises Unauthenticated; a client over its limits, RateLimited."""
     services: Services = connection.app.state.services
+    header = connection.headers.get("authorization")
     # A browser replays a typed-in (Basic) key on any request to this origin, websockets from
     # other sites' pages included: those must send a bearer token or a connection_init key.
-    token = bearer_token(connection.headers.get("authorization"),
-                         basic=connection.scope["type"] == "http")
+    token = bearer_token(header, basic=connection.scope["type"] == "http")
+    by_cookie = False
+    if header is None:
+        cookie = connection.cookies.get(SESSION_COOKIE) or None
+        if cookie is not None and same_origin(connection):
+            token, by_cookie = cookie, True
     address = connection.client.host if connection.client else "unknown"
     principal = await services.auth.admit(token, address)
     if principal is None and token is not None:
-        raise Unauthenticated(BAD_KEY, headers=_challenge(connection))
+        raise Unauthenticated(BAD_COOKIE if by_cookie else BAD_KEY, headers=CHALLENGE)
+    if principal is not None and by_cookie:
+        principal = principal.limited_to(Scope.READ)
     return principal
-
-
-def _challenge(connection: HTTPConnection) -> dict[str, str]:
-    # A browser shows its log-in prompt for Basic: paste the key as the password.
-    if is_ide_request(connection):
-        return {"WWW-Authenticate": 'Basic realm="relgraph GraphiQL: the API key is the '
-                                    'password", charset="UTF-8"'}
-    return {"WWW-Authenticate": 'Bearer realm="relgraph"'}
 
 
 async def context_getter(connection: HTTPConnection) -> Context:
     services: Services = connection.app.state.services
+    if connection.scope["type"] == "http" and is_ide_request(connection):
+        # the GraphiQL page: api/web/graphiql.py signs the browser in or redirects it
+        return Context(services, None)
     principal = await authenticate(connection)
-    if principal is None and connection.scope["type"] == "http" and not (
-            services.settings.api_dev and is_ide_request(connection)):
-        raise Unauthenticated(NO_KEY, headers=_challenge(connection))
+    if principal is None and connection.scope["type"] == "http":
+        raise Unauthenticated(NO_KEY, headers=CHALLENGE)
     return Context(services, principal)
 
 
@@ -116,5 +142,5 @@ async def on_ws_connect(context: Context, params: dict[str, Any] | None) -> None
         raise Unauthenticated(NO_KEY if token is None else BAD_KEY)
 
 
-__all__ = ["Context", "Info", "authenticate", "context_getter", "is_ide_request",
-           "on_ws_connect"]
+__all__ = ["BAD_KEY", "CHALLENGE", "NO_KEY", "Context", "Info", "authenticate", "context_getter",
+           "is_ide_request", "on_ws_connect", "same_origin"]

@@ -4,8 +4,12 @@
     GET /v1/export/connections.csv?readTopic=crm&concernTopic=churn[&of=…&contentKind=…
         &readWithin=90d&concernWithin=30d&asOf=…]     (the filters of the `connections` query)
 
-Both need an API key (any scope) as a bearer token. Errors have the GraphQL errors' shape and
-codes: `{"errors": [{"message": …, "extensions": {"code": …}}]}`.
+Both need an API key (any scope): a bearer token, or a browser's sign-in cookie (api/web). Errors
+have the GraphQL errors' shape and codes: `{"errors": [{"message": …, "extensions": {"code": …}}]}`.
+
+The look-up's answer is typed (`PersonLookup`, `CompanyLookup`), so /openapi.json describes each
+field; api/lookup.py builds the JSON, and these models only declare and check it (same keys, same
+order). Moments are ISO 8601 strings in UTC with a `Z`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from api import validate as v
 from api.auth import Principal
@@ -50,6 +56,94 @@ async def require_key(request: Request) -> Principal:
 KeyDep = Annotated[Principal, Depends(require_key)]
 
 
+MOMENT: JsonDict = {"format": "date-time", "examples": ["2026-10-15T00:00:00Z"]}
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class LookupPerson(_Answer):
+    id: str = Field(description="the person's key: a normalised e-mail, else source:external_id")
+    name: str | None
+    email: str | None
+    title: str | None = Field(description="the current job's title")
+
+
+class LookupCompany(_Answer):
+    id: str = Field(description="the company's key: its registrable domain, else a slug")
+    name: str | None
+    domain: str | None
+    flags: list[str] = Field(description="customer, prospect, competitor, vendor, own")
+
+
+class Contact(_Answer):
+    """One of our team who knows them."""
+
+    id: str
+    name: str | None
+    title: str | None
+    strength: float | None = Field(description="how well, 0..1 (the strongest KNOWS)")
+
+
+class Concern(_Answer):
+    """An open (unresolved) concern."""
+
+    id: str
+    text: str | None
+    channel: str | None = Field(description="ticket, call, survey, social …")
+    at: str | None = Field(json_schema_extra=MOMENT)
+    topics: list[str]
+
+
+class CompanyConcern(_Answer):
+    """An open concern raised by someone at the company."""
+
+    person: str = Field(description="the key of the person who raised it")
+    id: str
+    text: str | None
+    channel: str | None
+    at: str | None = Field(json_schema_extra=MOMENT)
+    topics: list[str]
+
+
+class Trigger(_Answer):
+    """A buying trigger at the company within `triggersWithin` of `asOf`."""
+
+    id: str
+    type: str | None = Field(description="funding_round, leadership_change, acquisition …")
+    at: str | None = Field(json_schema_extra=MOMENT)
+    headline: str | None
+
+
+class KnownPerson(_Answer):
+    """Someone at the company whom our team knows."""
+
+    id: str
+    name: str | None
+    title: str | None
+    known_by: list[Contact] = Field(alias="knownBy")
+
+
+class PersonLookup(_Answer):
+    """`?email=`: the person, their company now, who knows them, concerns, triggers."""
+
+    person: LookupPerson
+    company: LookupCompany | None = Field(description="where they work at `asOf`")
+    known_by: list[Contact] = Field(alias="knownBy", description="strongest first")
+    open_concerns: list[Concern] = Field(alias="openConcerns")
+    recent_triggers: list[Trigger] = Field(alias="recentTriggers")
+
+
+class CompanyLookup(_Answer):
+    """`?domain=`: the company, the people there we know, their concerns, triggers."""
+
+    company: LookupCompany
+    known: list[KnownPerson] = Field(description="by their strongest tie to us")
+    open_concerns: list[CompanyConcern] = Field(alias="openConcerns", description="newest first")
+    recent_triggers: list[Trigger] = Field(alias="recentTriggers")
+
+
 def _moment(text: str | None, field: str) -> datetime | None:
     if text is None:
         return None
@@ -66,7 +160,7 @@ def _window(text: str, field: str) -> timedelta:
         raise BadUserInput(f"{field}: {exc.message}") from None
 
 
-@router.get("/lookup")
+@router.get("/lookup", response_model=PersonLookup | CompanyLookup)
 async def lookup(
     services: ServicesDep, _: KeyDep, email: str | None = None, domain: str | None = None,
     as_of: Annotated[str | None, Query(alias="asOf")] = None,
@@ -159,4 +253,4 @@ async def export_connections(
         "Content-Disposition": 'attachment; filename="connections.csv"'})
 
 
-__all__ = ["EXPORT_COLUMNS", "router"]
+__all__ = ["EXPORT_COLUMNS", "CompanyLookup", "KeyDep", "PersonLookup", "router"]

@@ -78,8 +78,8 @@ async def test_keys_are_hashed_at_rest(api: Api) -> None:
 async def test_graphiql_needs_a_key_outside_development(api: Api) -> None:
     html = {"Accept": "text/html"}
     refused = await api.client.get("/graphql", headers=html)
-    assert refused.status_code == 401
-    assert refused.headers["www-authenticate"].startswith("Basic")  # the browser's prompt
+    assert refused.status_code == 303  # to the sign-in form (api/web/signin.py)
+    assert refused.headers["location"] == "/signin?next=/graphql"
     shown = await api.client.get("/graphql", headers={**html, **api.auth("read")})
     assert shown.status_code == 200 and "graphiql" in shown.text.lower()
     basic = base64.b64encode(f"me:{api.tokens['read']}".encode()).decode()

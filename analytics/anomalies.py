@@ -19,6 +19,8 @@ and Spark); the comparisons with each account's own normal are made here on thos
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -61,8 +63,8 @@ def pricing_views(world: World) -> pd.DataFrame:
     e = world.events
     since = world.now - cfg.pricing_days * DAY
     by_url = ibis.literal(False)
-    for part in cfg.pricing_urls:
-        by_url = by_url | e.url.fill_null("").contains(part)
+    for part in cfg.pricing_urls:  # the whole segment: "/pricing" is not "/pricing-tips"
+        by_url = by_url | e.url.fill_null("").re_search(re.escape(part) + r"([/.?#;]|$)")
     seen = e.filter(e.account.notnull() & (e.ts > since)
                     & (e.type.isin(list(cfg.pricing_events))
                        | ((e.type == "page_viewed") & by_url)))

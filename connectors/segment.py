@@ -34,7 +34,8 @@ What it yields:
   "Setup Completed" -> `setup_completed`, "Data Exported" -> `data_exported`, "Order Completed" ->
   `purchase`, "Order Refunded" -> `refund`, anything else -> lower_snake of the name, e.g.
   `report_viewed`, the name as sent kept in `properties["event"]`), pages -> `page_viewed` or
-  `pricing_viewed` (a URL path containing `/pricing`) with their `url`, screens ->
+  `pricing_viewed` (a URL path with a `pricing` segment: `/pricing`, `/en/pricing/`; not
+  `/blog/pricing-tips`) with their `url`, screens ->
   `screen_viewed`. The person is `"segment:" + userId` (and `context.traits.email`); the
   anonymousId rides along as `"segment:" + anonymousId`, as the `Identify` aliases name it; the
   account is the event's `context.groupId` or the one group the user belongs to (a streaming
@@ -119,6 +120,9 @@ _EVENT_TYPES = {
     "order completed": "purchase", "order refunded": "refund",
 }
 _SLUG = re.compile(r"[\W_]+")
+# A pricing page: a path segment "pricing" ("/pricing", "/en/pricing/", "/pricing.html"), not a
+# word that starts with it (a blog post at "/blog/pricing-page-teardown" is content).
+_PRICING = re.compile(r"(?:^|/)pricing(?:[/.?#;]|$)", re.IGNORECASE)
 _CUSTOMER_STATUS = frozenset({"trial", "active", "paused", "churned"})
 _AMBIGUOUS = CustomerRef(of=CompanyRef())  # a user in several groups: no single account
 
@@ -422,7 +426,7 @@ class _Reader:
         if msg.get("type") == "screen":
             kind = "screen_viewed"
         else:
-            kind = "pricing_viewed" if path and "/pricing" in path.casefold() else "page_viewed"
+            kind = "pricing_viewed" if path and _PRICING.search(path) else "page_viewed"
         return [ProductEvent(self.event_id(msg, raw), kind, at, person=who[0],
                              anonymous_id=who[1], account=who[2], url=url, properties=props,
                              line=line)]

@@ -91,6 +91,9 @@ def test_pricing_visits_and_confused_clicking(b: Builder) -> None:
     b.event("page_viewed", at(9), pat, url="https://app.example.com/billing")
     b.event("pricing_viewed", at(20), pat)  # outside the 14 days
     b.event("page_viewed", at(2), pat, url="https://app.example.com/home")  # not pricing
+    b.event("page_viewed", at(2), pat,  # content about pricing is not the pricing page
+            url="https://www.example.com/blog/pricing-page-teardown")
+    b.event("page_viewed", at(2), pat, url="https://www.example.com/accounts-payable-tips")
     b.customer("maze.io")
     zed = b.person("zed@maze.io", "maze.io")
     for day in (2, 5, 9):  # three sessions of 30 clicks in 10 minutes, no key feature

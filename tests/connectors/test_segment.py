@@ -196,6 +196,13 @@ T = "2026-03-02T10:00:00Z"
      "pricing_viewed", None),
     ({"type": "page", "userId": "u", "timestamp": T, "properties": {"url": "not a url ["}},
      "page_viewed", "not a url ["),
+    # content about pricing is content: only a whole "pricing" path segment is the pricing page
+    ({"type": "page", "userId": "u", "timestamp": T,
+      "properties": {"url": "https://a.io/papers/pricing-page-teardown"}}, "page_viewed",
+     "https://a.io/papers/pricing-page-teardown"),
+    ({"type": "page", "userId": "u", "timestamp": T,
+      "properties": {"url": "https://a.io/en/pricing.html?plan=team"}}, "pricing_viewed",
+     "https://a.io/en/pricing.html?plan=team"),
 ])
 def test_page_views(tmp_path: Path, message: dict[str, Any], kind: str,
                     url: str | None) -> None:

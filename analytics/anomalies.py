@@ -11,7 +11,8 @@
   `confused_events` events in at most `confused_minutes` minutes that never reach a key feature
   (a pause of `session_gap_minutes` starts a new session).
 - **gone_quiet** — recent activity under `quiet_ratio` of the account's normal, unless a
-  configured cadence says this is its quiet season (then it is listed as expected, not flagged).
+  configured cadence says this is its quiet season (then it is listed as expected, not flagged),
+  or the account has churned (it is quiet because it left).
 
 The weekly counts, the pricing views and the sessions are Ibis expressions (the same on DuckDB
 and Spark); the comparisons with each account's own normal are made here on those small tables.
@@ -29,6 +30,7 @@ import ibis
 import pandas as pd
 
 from analytics.activity import WEEK, AccountActivity, accounts_activity, key_feature
+from analytics.customers import has_churned
 from analytics.engine import DAY, records
 from analytics.seasons import quiet_season
 from analytics.world import World
@@ -148,6 +150,8 @@ def anomalies(world: World, activity: dict[str, AccountActivity] | None = None,
         a = activity[customer.customer_id]
         if a.baseline_rate <= 0 or a.recent_rate >= cfg.anomalies.quiet_ratio * a.baseline_rate:
             continue
+        if has_churned(customer, world.as_of):
+            continue  # quiet because it left: churn, not an anomaly to act on
         quiet = quiet_season(cfg.anomalies.seasonal, customer, world.as_of)
         share = a.recent_rate / a.baseline_rate
         if quiet is not None:

@@ -50,6 +50,16 @@ def _kind(account: Account, purchases: set[str]) -> str:
     return "purchase" if account.customer_id in purchases else "subscription"
 
 
+def has_churned(account: Account, as_of: datetime) -> bool:
+    """Whether the account had churned by `as_of`: flagged churned (or its status says so),
+    and its churned_at, when it has one, is not after `as_of`."""
+    props = account.properties
+    if props.get("churned") is not True and props.get("status") != "churned":
+        return False
+    at = props.get("churned_at")
+    return not isinstance(at, datetime) or at <= as_of
+
+
 def _active_by_status(props: dict[str, object], cycle_start: datetime) -> bool:
     """A subscription whose billing the log does not hold: by its own fields."""
     status = props.get("status")
@@ -109,4 +119,4 @@ def customer_count(world: World, *, window_days: int | None = None) -> CustomerC
         tuple(sorted(active_accounts)))
 
 
-__all__ = ["CustomerCount", "customer_count"]
+__all__ = ["has_churned", "CustomerCount", "customer_count"]

@@ -10,7 +10,8 @@ Who comes first, and why:
 5. new sign-ups of the last `new_days` days;
 6. the most active people of the recent weeks, a quarter of the list at most (thank them; ask
    what would make it better).
-Each person once, under their first reason (the next one follows in the sentence). An account's
+Churned accounts are left out: they have gone, and winning them back is another list. Each
+person once, under their first reason (the next one follows in the sentence). An account's
 *contact* is the person an anomaly names, else the one our team knows best, else its most
 active person, else its first person by id.
 """
@@ -27,6 +28,7 @@ from analytics.activity import (
     people_activity,
 )
 from analytics.anomalies import Anomaly, anomalies
+from analytics.customers import has_churned
 from analytics.health import Health, health
 from analytics.onboarding import Onboarding, onboarding
 from analytics.world import World
@@ -79,6 +81,8 @@ def outreach(world: World, *, size: int | None = None,
     candidates: list[tuple[int, str, str | None, str]] = []  # kind index, person, customer
 
     def add(kind: str, account: Account, reason: str, named: list[str] | None = None) -> None:
+        if has_churned(account, world.as_of):
+            return  # gone: winning it back is another list
         person = _contact(account, people, named)
         if person is not None:
             candidates.append((KINDS.index(kind), person, account.customer_id, reason))

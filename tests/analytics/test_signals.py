@@ -14,6 +14,7 @@ from analytics.cohorts import cohorts
 from analytics.config import load_config
 from analytics.health import health
 from analytics.onboarding import onboarding
+from analytics.outreach import outreach
 from graph.store import GraphStore
 from tests.analytics.worlds import AS_OF, Builder, at, daily, steady
 
@@ -199,3 +200,19 @@ def test_a_cohort_table_cell_by_cell(b: Builder) -> None:
     assert {r.cohort: r.active[:2] for r in by_login.rows}["2026-07"] == (3, 0)
     weekly = cohorts(b.world(), period="week", periods=2)
     assert sum(r.size for r in weekly.rows) == 6 and weekly.rows[0].cohort == "2026-06-29"
+
+
+def test_an_account_that_churned_is_not_quiet_nor_on_the_outreach_list(b: Builder) -> None:
+    """Quiet because it left: a churned account's silence is churn, not an anomaly, and its
+    people are not on today's list; one that churns only after the moment asked about is."""
+    for domain, left in (("gone.io", at(40)), ("later.io", at(-30)), ("still.io", None)):
+        b.customer(domain, status="churned" if left else "active", churned_at=left)
+        who = b.person(f"sam@{domain}", domain)
+        for day in range(42, 112):
+            b.event("login", at(day), who)
+    b.build()
+    world = b.world()
+    quiet = {x.customer_id for x in anomalies(world) if x.kind == "gone_quiet"}
+    assert quiet == {"later.io", "still.io"}
+    listed = {r.customer_id for r in outreach(world, size=10)}
+    assert "gone.io" not in listed and {"later.io", "still.io"} <= listed

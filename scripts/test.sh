@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Lint, then every test. Starts a local Neo4j for the conformance suite's Neo4j leg when Java and
-# Maven are here (on CI they must be: with CI=true a missing Neo4j fails the run, never skips it).
+# Lint, then every test. On CI, installs Debian's chromium for the browser tests (tests/web). Starts
+# a local Neo4j for the conformance suite's Neo4j leg when Java and Maven are here (on CI they must
+# be: with CI=true a missing Neo4j fails the run, never skips it).
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,14 @@ bin=.venv/bin
 
 "$bin/ruff" check .
 "$bin/mypy"
+
+# The pages' browser tests (tests/web) drive Debian's chromium through Playwright, which never
+# downloads a browser of its own; on CI a missing chromium fails them (tests/web/conftest.py).
+if [ "${CI:-}" = "true" ] && ! command -v chromium >/dev/null 2>&1 \
+    && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "test.sh: CI without chromium: installing it from Debian's packages" >&2
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
 
 if [ -z "${RELGRAPH_TEST_NEO4J_URI:-}" ]; then
     if [ "${CI:-}" = "true" ] && ! { command -v java && command -v mvn; } >/dev/null 2>&1 \

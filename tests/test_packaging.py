@@ -12,7 +12,8 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 SKIP = shutil.ignore_patterns(".git", ".venv", ".neo4j", "data", "build", "*.egg-info",
-                              "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache")
+                              "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache",
+                              "node_modules")
 
 
 def test_relgraph_demo_runs_from_a_non_editable_install(tmp_path: Path) -> None:
@@ -41,3 +42,8 @@ def test_relgraph_demo_runs_from_a_non_editable_install(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert str(target) in result.stderr  # the installed wheel ran, not the checkout
     assert "read 70 rows" in result.stdout and "Ada Lovelace" in result.stdout
+    # the pages' files are package data: GraphiQL and the sign-in work from the wheel
+    web = target / "api" / "web" / "static"
+    for name in ("vendor/graphiql.min.js", "vendor/cytoscape.min.js", "vendor/VERSIONS.txt",
+                 "graphiql/page.js", "signin.css"):
+        assert (web / name).is_file(), name

@@ -1,8 +1,17 @@
 # The relgraph API (`relgraph serve`) for docker compose: see README "The API".
+# The pages' scripts (GraphiQL, React, Cytoscape, Swagger UI) from npm's pinned versions, built
+# here so the image serves them itself (scripts/build-assets; nothing from a CDN at run time).
+FROM node:20-slim AS assets
+WORKDIR /src
+COPY frontend/package.json frontend/package-lock.json frontend/
+COPY scripts/build-assets scripts/
+RUN scripts/build-assets
+
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY api api
+COPY --from=assets /src/api/web/static/vendor api/web/static/vendor
 COPY graph graph
 COPY connectors connectors
 COPY curation curation

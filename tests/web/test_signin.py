@@ -169,6 +169,16 @@ async def test_the_cookie_reads_graphql_and_rest(web: Web) -> None:
 
 
 @pytest.mark.anyio
+async def test_a_get_query_from_a_browser_is_still_the_graphql_endpoint(web: Web) -> None:
+    response = await web.send("GET", "/graphql", params={"query": READ_ADA},
+                              headers={**HTML, **web.cookie()})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"person": {"name": "Ada Lovelace"}}}
+    unsigned = await web.send("GET", "/graphql", params={"query": READ_ADA}, headers=HTML)
+    assert unsigned.status_code == 401  # no page, no redirect: the endpoint's answer
+
+
+@pytest.mark.anyio
 async def test_a_cookie_alone_never_writes_even_with_an_admin_key(web: Web) -> None:
     refused = await web.send("POST", "/graphql", json={"query": MUTATION},
                              headers=web.cookie("admin"))

@@ -15,6 +15,8 @@ COPY --from=assets /src/api/web/static/vendor api/web/static/vendor
 COPY graph graph
 COPY connectors connectors
 COPY curation curation
+COPY analytics analytics
+COPY demoworld demoworld
 RUN pip install --no-cache-dir . "websockets>=13"
 ENV RELGRAPH_DATA_DIR=/data RELGRAPH_API_HOST=0.0.0.0 RELGRAPH_API_PORT=8000
 VOLUME /data

@@ -18,9 +18,10 @@ $(VENDOR): frontend/package.json frontend/package-lock.json scripts/build-assets
 
 install: $(STAMP)
 
-## demo: load the demo graph into the embedded store (./data) and answer the first questions
+## demo: generate a world of export files (data/world), load it into the embedded store (./data)
+## through the connectors, run the analytics and print the headline answers
 demo: install
-	$(BIN)/relgraph demo
+	$(BIN)/relgraph demo world data/world --load
 
 ## test: lint and type-check, start a local Neo4j (Java + Maven), run every test on both stores, stop Neo4j
 test: install

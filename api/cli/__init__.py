@@ -30,7 +30,7 @@ from graph.errors import GraphError
 app = typer.Typer(help="Relationship Graph: load, inspect and question the relationship graph.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.command()(store.init)
-app.command()(demo_module.demo)
+app.add_typer(demo_module.app, name="demo")
 app.add_typer(store.app, name="store")
 app.add_typer(load.app, name="load")
 app.add_typer(query.app, name="query")

@@ -21,7 +21,6 @@ and Spark); the comparisons with each account's own normal are made here on thos
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any

@@ -23,9 +23,10 @@ from __future__ import annotations
 import asyncio
 import html
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from api import validate as v
 from api.auth import Principal
@@ -35,7 +36,7 @@ from api.loaders import Loaders
 from api.services import Services, ServicesDep
 from api.types.enums import INTERACTION_TYPES
 from api.web.screens_entities import account_health, company_screen, person_screen
-from api.web.screens_feed import MAX_ITEMS, ScreenFilters, opening_items
+from api.web.screens_feed import MAX_ITEMS, Aliases, ScreenFilters, opening_items, person_card
 from api.web.screens_insights import insights
 from api.web.signin import ScreenUser, screen_principal
 
@@ -101,14 +102,16 @@ async def feed_page(user: ScreenUser) -> HTMLResponse:
 
 
 @router.get("/people/{person_id:path}")
-async def person_page(person_id: str, user: ScreenUser, services: ServicesDep) -> HTMLResponse:
+async def person_page(person_id: str, user: ScreenUser, services: ServicesDep) -> Response:
     try:
         key = v.person_key(person_id, "id")
     except BadUserInput:
         return missing("person", person_id)
-    card = await Loaders(services.store).people_brief.load((key, None))
+    card = await person_card(key, Loaders(services.store), Aliases(services.store))
     if card is None:
         return missing("person", person_id)
+    if card.person_id != key:  # a key folded into another person: their page
+        return RedirectResponse(f"/people/{quote(card.person_id, safe='')}", 303)
     return page(card.name or card.person_id, "entity", _ENTITY, about=card.person_id)
 
 
@@ -132,7 +135,7 @@ async def feed_data(services: ServicesDep, _: ScreenKey, chosen: FiltersDep,
                     limit: Annotated[int, Query(ge=1, le=MAX_ITEMS)] = 50) -> dict[str, Any]:
     """The newest interactions the filters keep, newest first, as `customerFeed` shows them."""
     items = await opening_items(services.settings.feed_dir, chosen, Loaders(services.store),
-                                limit)
+                                Aliases(services.store), limit)
     team = await _team(services)
     return {"filters": chosen.as_json(), "items": items, "team": team,
             "kinds": list(INTERACTION_TYPES)}
@@ -157,7 +160,9 @@ async def insights_data(services: ServicesDep, _: ScreenKey,
 @router.get("/screens/data/people/{person_id:path}")
 async def person_data(person_id: str, services: ServicesDep, _: ScreenKey) -> dict[str, Any]:
     key = v.person_key(person_id, "id")
-    found = await person_screen(services, Loaders(services.store), key)
+    card = await person_card(key, Loaders(services.store), Aliases(services.store))
+    found = await person_screen(services, Loaders(services.store), card.person_id) \
+        if card is not None else None
     if found is None:
         raise NotFound(f"no person {key!r}")
     return found

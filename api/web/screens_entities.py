@@ -154,7 +154,8 @@ async def person_screen(services: Services, loaders: Loaders, person_id: str
 async def warm_paths(services: Services, person_id: str, card: PersonCard,
                      team: set[str]) -> list[WarmPath]:
     """The best introduction paths from our team to the person: from those who know them (one
-    hop) and otherwise from the first team members, shortest then strongest."""
+    hop) and otherwise from the first team members, shortest then strongest; never through a
+    second member of our team (that member's own path is shorter)."""
     if person_id in team or not team:
         return []
     starts = [k.person_id for k in card.known_by][:TEAM_ASKED]
@@ -162,7 +163,9 @@ async def warm_paths(services: Services, person_id: str, card: PersonCard,
     moment = now_utc()
     found = await asyncio.gather(*(services.store.ask_async(
         WARM_PATHS, WarmPathQuery(start, person_id, 3, PATHS, moment)) for start in starts))
-    paths = [p for each in found for p in each]
+    # a path through another member of our team is that member's own path, longer
+    paths = [p for each in found for p in each
+             if not any(s.person_id in team for s in p.people[1:-1])]
     paths.sort(key=lambda p: (p.hops, -p.strength, [s.person_id for s in p.people]))
     return paths[:PATHS]
 

@@ -2,9 +2,9 @@
 the query string) and the ones already in the data dir's outbox, newest first, as JSON.
 
 The outbox (graph/feed.py) is what the live feed is made of: every Event, Concern and Trigger a
-load or a mutation created, one line each, kept `KEEP_DAYS` days. The screen opens on its newest
-lines, read backwards, and then follows `customerFeed` over the websocket; an item is the same
-JSON shape whichever way it came (`shown`), so the page words both alike.
+load or a mutation created, one line each, kept `KEEP_DAYS` days. The screen opens on the most
+recent interactions of its last lines, and then follows `customerFeed` over the websocket; an
+item is the same JSON shape whichever way it came (`shown`), so the page words both alike.
 
 Filters, each optional and combinable (a wall screen's URL carries them):
 
@@ -31,6 +31,8 @@ from api.types.enums import INTERACTION_TYPES
 from api.types.interaction import type_of
 from graph import keys
 from graph.feed import FeedItem, outbox_files
+from graph.questions.entities import PersonCard
+from graph.store import GraphStore
 
 MAX_ITEMS = 200  # what the screen holds at once
 SCANNED = 20_000  # outbox lines looked at for one screen's opening items (filters may skip most)
@@ -84,31 +86,66 @@ def _account(text: str) -> str:
 
 
 def recent_items(directory: Path, limit: int = SCANNED) -> list[FeedItem]:
-    """The outbox's last `limit` items, newest line first (blocking file I/O: run it in a
-    thread). A damaged line is skipped, as the live tail skips it."""
-    found: list[FeedItem] = []
+    """The outbox's last `limit` lines, most recent interaction first (by when it happened: one
+    load appends a whole history in its own order, a news load after a usage load). An item
+    written twice counts once (its newest line); a damaged line is skipped, as the live tail
+    skips it. Blocking file I/O: run it in a thread."""
+    found: dict[str, FeedItem] = {}
+    lines = 0
     for path in reversed(outbox_files(directory)):
         try:
-            lines = path.read_bytes().splitlines()
+            data = path.read_bytes().splitlines()
         except FileNotFoundError:  # pruned while we looked
             continue
-        for line in reversed(lines):
+        for line in reversed(data):
+            lines += 1
             try:
-                found.append(FeedItem.from_json(line))
+                item = FeedItem.from_json(line)
             except (ValueError, TypeError, KeyError):
                 continue
-            if len(found) >= limit:
-                return found
-    return found
+            found.setdefault(item.id, item)
+            if lines >= limit:
+                break
+        if lines >= limit:
+            break
+    return sorted(found.values(), key=lambda i: i.at, reverse=True)
 
 
-async def shown(item: FeedItem, company_id: str | None, loaders: Loaders) -> dict[str, Any]:
+class Aliases:
+    """Person keys folded into another since an item was written (a Segment user id stitched to
+    an e-mail): read once per request, only when a key names nobody."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self._found: dict[str, str] | None = None
+        self._lock = asyncio.Lock()
+
+    async def of(self, key: str) -> str | None:
+        async with self._lock:
+            if self._found is None:
+                self._found = await asyncio.to_thread(self.store.aliases, "Person")
+        return self._found.get(key)
+
+
+async def person_card(key: str, loaders: Loaders, aliases: Aliases) -> PersonCard | None:
+    """The person a key names now: itself, else the person it was folded into."""
+    card = await loaders.people.load((key, None))
+    if card is None:
+        folded = await aliases.of(key)
+        if folded is not None:
+            card = await loaders.people.load((folded, None))
+    return card
+
+
+async def shown(item: FeedItem, company_id: str | None, loaders: Loaders,
+                aliases: Aliases) -> dict[str, Any]:
     """One interaction in the shape `customerFeed` gives over the websocket (`FEED_FIELDS` in
     api/web/static/screens/feed.js asks for the same fields), so the page shows both alike."""
     person: dict[str, Any] | None = None
     if item.person is not None:
-        card = await loaders.people.load((item.person, None))
-        person = {"id": item.person, "name": card.name if card else None,
+        card = await person_card(item.person, loaders, aliases)
+        person = {"id": card.person_id if card else item.person,
+                  "name": card.name if card else None,
                   "title": card.title if card else None,
                   "properties": card.properties if card else {},
                   "knownBy": [{"person": {"id": k.person_id, "name": k.name},
@@ -148,14 +185,9 @@ async def accepted(item: FeedItem, filters: ScreenFilters, loaders: Loaders
 
 
 async def opening_items(directory: Path, filters: ScreenFilters, loaders: Loaders,
-                        limit: int = 50) -> list[dict[str, Any]]:
-    """The newest `limit` outbox items the filters keep, newest first, as `shown`."""
-    seen: set[str] = set()
-    items = []
-    for item in await asyncio.to_thread(recent_items, directory):
-        if item.id not in seen:  # an item written twice: its newest line
-            seen.add(item.id)
-            items.append(item)
+                        aliases: Aliases, limit: int = 50) -> list[dict[str, Any]]:
+    """The `limit` most recent outbox items the filters keep, newest first, as `shown`."""
+    items = await asyncio.to_thread(recent_items, directory)
     found: list[dict[str, Any]] = []
     # a chunk at a time, concurrently: the request's DataLoaders batch each chunk's look-ups
     for start in range(0, len(items), CHUNK):
@@ -163,10 +195,11 @@ async def opening_items(directory: Path, filters: ScreenFilters, loaders: Loader
         verdicts = await asyncio.gather(*(accepted(i, filters, loaders) for i in chunk))
         kept = [(i, company) for i, (keep, company) in zip(chunk, verdicts, strict=True)
                 if keep][:limit - len(found)]
-        found += await asyncio.gather(*(shown(i, c, loaders) for i, c in kept))
+        found += await asyncio.gather(*(shown(i, c, loaders, aliases) for i, c in kept))
         if len(found) >= limit:
             break
     return found
 
 
-__all__ = ["MAX_ITEMS", "ScreenFilters", "accepted", "opening_items", "recent_items", "shown"]
+__all__ = ["MAX_ITEMS", "Aliases", "ScreenFilters", "accepted", "opening_items", "person_card",
+           "recent_items", "shown"]

@@ -151,6 +151,8 @@ async def test_the_feed_opens_on_the_interactions_in_the_graph(screens: Screens)
     data = await screens.data("/screens/data/feed")
     items = {i["id"]: i for i in data["items"]}
     assert set(items) == DEMO_CONCERNS
+    assert [i["at"] for i in data["items"]] == sorted(  # the most recent first
+        (i["at"] for i in data["items"]), reverse=True)
     ada = items["acme-call-2026-10-20"]
     assert ada["type"] == "CONCERN_RAISED" and ada["at"] == "2026-10-20T15:00:00Z"
     assert ada["properties"] == {"channel": "call"}

@@ -27,6 +27,13 @@ export function clear(node) {
   return node;
 }
 
+/** A person without a name: their e-mail, else their key without its source ("usr_42 (segment)"). */
+export function nameOf(person) {
+  if (person.name) return person.name;
+  const match = /^([a-z0-9_]+):(.+)$/.exec(person.id);
+  return match ? `${match[2]} (${match[1]})` : person.id;
+}
+
 export function personHref(id) {
   return `/people/${encodeURIComponent(id)}`;
 }
@@ -119,7 +126,10 @@ export function ago(iso, now = Date.now()) {
   const then = Date.parse(iso);
   if (Number.isNaN(then)) return "";
   const seconds = Math.round((now - then) / 1000);
-  if (seconds < -60) return `in ${Math.round(-seconds / 60)} min`;
+  if (seconds < -60) { // a source's clock ahead of ours: said as it is, not hidden
+    const ahead = Math.round(-seconds / 60);
+    return ahead < 60 ? `in ${ahead} min` : ahead < 1440 ? `in ${Math.round(ahead / 60)} h` : `in ${Math.round(ahead / 1440)} days`;
+  }
   if (seconds < 45) return "just now";
   const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `${minutes} min ago`;

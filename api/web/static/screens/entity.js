@@ -3,7 +3,8 @@
 // The drawn graph is `window.relgraphGraph` (the Cytoscape instance) once laid out.
 
 import {
-  append, avatar, clear, companyHref, el, getJSON, keepTimesFresh, personHref, problem, timeEl,
+  append, avatar, clear, companyHref, el, getJSON, keepTimesFresh, nameOf, personHref, problem,
+  timeEl,
 } from "./common.js";
 
 const id = document.body.dataset.id;
@@ -53,7 +54,7 @@ function strength(value) {
 }
 
 function personLink(p) {
-  return el("a", { href: personHref(p.id), class: "name" }, p.name || p.id);
+  return el("a", { href: personHref(p.id), class: "name" }, nameOf(p));
 }
 
 function pathList(paths) {
@@ -70,7 +71,7 @@ function personCard(data) {
   const head = el("header", { class: "head" },
     avatar(p.id, p.name, p.properties, { size: "large" }),
     el("div", {},
-      el("h1", {}, p.name || p.id),
+      el("h1", {}, nameOf(p)),
       el("p", { class: "sub" }, p.title || (now && now.title) || "", now ? [" at ", el("a", { href: companyHref(now.company.id) }, now.company.name || now.company.id)] : null),
       el("p", { class: "facts" },
         p.place ? el("span", { class: "place" }, p.place) : null,

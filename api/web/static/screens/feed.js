@@ -4,7 +4,7 @@
 // carries them; the server checks them (a typo is said, not ignored).
 
 import {
-  KINDS, accountHref, append, avatar, clear, companyHref, el, getJSON, keepTimesFresh,
+  KINDS, accountHref, append, avatar, clear, companyHref, el, getJSON, keepTimesFresh, nameOf,
   personHref, placeOf, problem, quoteOf, timeEl, whatHappened,
 } from "./common.js";
 import { Subscription } from "./live.js";
@@ -39,7 +39,7 @@ function card(item, fresh) {
   let title;
   if (who) {
     face = el("a", { href: personHref(who.id), class: "face", tabindex: "-1" }, avatar(who.id, who.name, who.properties));
-    title = el("a", { href: personHref(who.id), class: "name" }, who.name || who.id);
+    title = el("a", { href: personHref(who.id), class: "name" }, nameOf(who));
   } else if (company) {
     face = el("a", { href: companyHref(company.id), class: "face", tabindex: "-1" },
       avatar(company.id, company.name, company.properties, { square: true }));
@@ -225,7 +225,7 @@ function outreachPanel(data) {
     box.append(el("li", { class: "reach" },
       avatar(r.person.id, r.person.name, null, { size: "small" }),
       el("div", {},
-        el("div", { class: "who" }, el("a", { href: personHref(r.person.id), class: "name" }, r.person.name || r.person.id),
+        el("div", { class: "who" }, el("a", { href: personHref(r.person.id), class: "name" }, nameOf(r.person)),
           r.customer ? el("span", { class: "where" }, r.customer.href ? el("a", { href: r.customer.href, class: "company" }, r.customer.name || r.customer.id) : (r.customer.name || r.customer.id)) : null,
           el("span", { class: `pill kind-${r.kind}` }, r.kind)),
         el("p", { class: "reason" }, r.reason))));

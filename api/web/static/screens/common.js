@@ -128,7 +128,7 @@ export function ago(iso, now = Date.now()) {
   const seconds = Math.round((now - then) / 1000);
   if (seconds < -60) { // a source's clock ahead of ours: said as it is, not hidden
     const ahead = Math.round(-seconds / 60);
-    return ahead < 60 ? `in ${ahead} min` : ahead < 1440 ? `in ${Math.round(ahead / 60)} h` : `in ${Math.round(ahead / 1440)} days`;
+    return ahead < 60 ? `in ${ahead} min` : ahead < 1440 ? `in ${Math.round(ahead / 60)} h` : ahead < 2160 ? "tomorrow" : `in ${Math.round(ahead / 1440)} days`;
   }
   if (seconds < 45) return "just now";
   const minutes = Math.round(seconds / 60);

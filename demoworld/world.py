@@ -803,13 +803,17 @@ class _Events:
         self.urls = content_urls()
         self.planted: dict[str, list[str]] = {}
         self.buffer: list[str] = []
+        self.now = _iso(world.as_of)  # nothing happens after the world's present
 
-    def emit(self, msg: dict[str, Any]) -> None:
+    def emit(self, msg: dict[str, Any]) -> bool:
+        if msg["timestamp"] > self.now:  # one format throughout: text order is time order
+            return False
         self.n += 1
         msg["messageId"] = f"{self.world.seed:x}-{self.n:09x}"
         self.buffer.append(orjson.dumps(msg).decode())
         if len(self.buffer) >= 4096:
             self.flush()
+        return True
 
     def flush(self) -> None:
         # A warehouse dump is in no useful order: each block of lines is shuffled.
@@ -819,9 +823,11 @@ class _Events:
 
     def track(self, user: str, event: str, at: datetime, group: str,
               props: dict[str, Any] | None = None) -> None:
-        self.emit({"type": "track", "event": event, "userId": user, "timestamp": _iso(at),
-                   "context": {"groupId": group, "library": {"name": "analytics-node"}},
-                   "properties": props or {}})
+        if not self.emit({"type": "track", "event": event, "userId": user,
+                          "timestamp": _iso(at),
+                          "context": {"groupId": group, "library": {"name": "analytics-node"}},
+                          "properties": props or {}}):
+            return
         if event in ("Signed Up", "Setup Completed", "Data Exported", "Order Completed",
                      "Trial Started", "Subscription Cancelled"):
             self.meaningful += 1
@@ -837,7 +843,8 @@ class _Events:
             msg["userId"] = user
         if anonymous:
             msg["anonymousId"] = anonymous
-        self.emit(msg)
+        if not self.emit(msg):
+            return
         if "/pricing" in url:
             self.meaningful += 1
         elif who is not None:

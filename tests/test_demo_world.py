@@ -84,3 +84,13 @@ def test_the_world_loads_without_a_rejected_row_and_again_adds_nothing(
     new = [int(n) for n in re.findall(r"\((\d[\d,]*) new\)", again.replace(",", ""))]
     assert re.findall(r"wrote [\d,]+ nodes \(0 new\) and [\d,]+ relationships \(0 new\)", again)
     assert "rejected 0" in again and not any(n for n in new), again[-2000:]
+
+
+def test_nothing_happens_after_the_worlds_present(tmp_path: Path) -> None:
+    """New accounts sign up days before as_of and set up hours later: those hours never run
+    past the present (a feed would say 'tomorrow')."""
+    generate(tmp_path, companies=80, seed=5, as_of=AS_OF)
+    now = AS_OF.isoformat().replace("+00:00", "")
+    with (tmp_path / "segment" / "segment-export.jsonl").open(encoding="utf-8") as f:
+        latest = max(json.loads(line)["timestamp"] for line in f)
+    assert latest[:19] <= now[:19]

@@ -165,13 +165,22 @@ def running_server(store: GraphStore, data_dir: Path,
     `env`: settings of its own (RELGRAPH_API_TIMEOUT …)."""
     settings = api_settings(data_dir)
     tokens = make_tokens(settings)
+    with serve_process(data_dir, {**server_env(store, data_dir), **(env or {})}) as (
+            url, process, log):
+        yield Server(url, tokens, settings, process, log)
+
+
+@contextmanager
+def serve_process(data_dir: Path, env: dict[str, str]
+                  ) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """`relgraph serve` in a subprocess on a free port with `env`, once /readyz answers: its
+    URL, process and log file (data_dir/server.log); stopped on exit."""
     port = free_port()
     log = data_dir / "server.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-            cwd=data_dir, env={**server_env(store, data_dir), **(env or {})}, stdout=out,
-            stderr=out)
+            cwd=data_dir, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -186,7 +195,7 @@ def running_server(store: GraphStore, data_dir: Path,
             if time.monotonic() > deadline:
                 pytest.fail(f"relgraph serve did not get ready: {log.read_text()}")
             time.sleep(0.1)
-        yield Server(url, tokens, settings, process, log)
+        yield url, process, log
     finally:
         process.terminate()
         try:

@@ -28,17 +28,15 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
-from tests.api.conftest import api_settings, free_port, make_tokens
+from tests.api.conftest import api_settings, make_tokens, serve_process
 from tests.conftest import DEMO, ROOT
 
 if TYPE_CHECKING:
@@ -94,34 +92,8 @@ def serving(data_dir: Path, load: Loader | None) -> Iterator[LiveServer]:
     if load is not None:
         load(data_dir, env)
     tokens = make_tokens(api_settings(data_dir))
-    port = free_port()
-    log = data_dir / "server.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-            cwd=data_dir, env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"relgraph serve exited: {log.read_text()}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"relgraph serve did not get ready: {log.read_text()}")
-            time.sleep(0.1)
+    with serve_process(data_dir, env) as (url, _, log):
         yield LiveServer(url, data_dir, env, tokens["read"], tokens["admin"], log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture

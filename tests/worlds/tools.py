@@ -36,27 +36,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+from demoworld.world import LINKEDIN_NOTES  # the tools' own preamble and columns, written once
+from demoworld.world import ZENDESK as ZENDESK_HEADER
+
 PAPER = "https://www.relgraph.io/papers/crm-playbook"
 ARTICLE = "https://www.relgraph.io/blog/crm-health-scores"
 GUIDE = "https://www.relgraph.io/guides/onboarding-checklist"
 
-LINKEDIN_NOTES = (
-    'Notes:\n"When exporting your connection data, you may notice that some of the email '
-    "addresses are missing. You will only see email addresses for connections who have allowed "
-    "their connections to see or download their email address using this setting "
-    "https://www.linkedin.com/psettings/privacy/email. You can learn more about why we made this "
-    'change here: https://www.linkedin.com/help/linkedin/answer/a1339364/downloading-your-account-'
-    'data"\n\n')
 LINKEDIN_HEADER = ["First Name", "Last Name", "URL", "Email Address", "Company", "Position",
                    "Connected On"]
 HUBSPOT_DEFAULT_VIEW = ["Record ID", "First Name", "Last Name", "Email", "Phone Number",
                         "Company Name", "Job Title", "Lifecycle Stage", "Create Date",
                         "Last Activity Date"]
-ZENDESK_HEADER = ["Summation column", "Id", "Requester", "Requester id", "Requester external id",
-                  "Requester email", "Requester domain", "Submitter", "Assignee", "Group",
-                  "Subject", "Description", "Tags", "Status", "Priority", "Via", "Ticket type",
-                  "Created at", "Updated at", "Assigned at", "Organization", "Due date",
-                  "Initially assigned at", "Solved at", "Resolution time", "Satisfaction Score"]
 
 # The loads, each as `relgraph load` arguments relative to the world's directory.
 LOADS: dict[str, list[str]] = {

@@ -54,6 +54,10 @@ _BOILERPLATE = re.compile(
     r"^(the post .+ appeared first on .+|continue reading\b.*|read more\b.*|"
     r"read the (full|rest|whole)\b.*|click here\b.*|\[?(…|\.\.\.)\]?)$", re.IGNORECASE)
 _TRAILER = re.compile(r"\s*(\[(…|\.\.\.|&hellip;)\]|\[\s*read more\s*\])\s*$", re.IGNORECASE)
+# WordPress's "The post <title> appeared first on <site>." as one phrase wherever it stands: a
+# title with a full stop inside ("… indicator. Here's how …") would split it into two sentences.
+_WORDPRESS = re.compile(r"\s*\bThe post (?:(?!\bThe post ).){1,400}? appeared first on "
+                        r".{1,100}?\.(?=\s|$)", re.IGNORECASE)
 _EMAIL_NAME = re.compile(r"^\S+@\S+\s*\((?P<name>[^)]+)\)$")  # RSS: "jane@x.org (Jane Roe)"
 _NOBODY = frozenset({"admin", "administrator", "editor", "staff", "team", "guest", "webmaster",
                      "unknown", "author"})
@@ -117,7 +121,8 @@ def attribution(author: str | None, outlet: str | None) -> str:
 def draft_blurb(candidate: Candidate, text: str | None = None) -> str:
     """A blurb from the summary (or `text`, the entry's full text): whole sentences, led by the
     author and outlet (those the sentences do not name already)."""
-    body = _TRAILER.sub("", " ".join((text if text is not None else candidate.summary).split()))
+    body = _WORDPRESS.sub("", " ".join((text if text is not None else candidate.summary).split()))
+    body = _TRAILER.sub("", body)
     sentences = [s for s in split_sentences(body) if not _BOILERPLATE.match(s)]
     whole = [s for s in sentences if _whole(s)]
     chosen: list[str] = []

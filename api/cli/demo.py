@@ -1,11 +1,13 @@
 """`relgraph demo`: load the demo graph and ask it the standard questions;
 `relgraph demo world OUT_DIR`: write a generated world as the tools' export files (and, with
-`--load`, load it through the connectors, run the analytics and print the headline answers)."""
+`--load`, load it through the connectors, run the analytics, draft this week's roundup from the
+bundled sample feeds (demoworld/feeds.py) and print the headline answers)."""
 
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -20,9 +22,11 @@ from api.cli.query import print_companies, print_readers
 from connectors.manifest import read_manifest
 from connectors.pipeline import load_graph_file
 from connectors.team import add_member
+from curation.model import SourceKind
 from graph.model import ReaderQuery
 from graph.rows import parse_datetime
 from graph.settings import get_settings
+from graph.store import GraphStore
 
 # Package data (pyproject.toml), so `relgraph demo` works from any install, not only a checkout.
 DEMO_FILE = resources.files("api").joinpath("demo", "graph.jsonl")
@@ -156,6 +160,7 @@ def headlines(directory: Path, data_dir: Path) -> None:
         out.print(f"customers active now: {count.total:,} ({count.subscription:,} "
                   f"subscriptions, {count.purchase:,} Solo buyers)")
         run.save()
+        drafted = roundup(store, directory, data_dir)
     keys = KeyStore(settings.api_keys_path)
     for key in keys.list():
         if key.name == "demo screens" and key.revoked_at is None:
@@ -164,3 +169,67 @@ def headlines(directory: Path, data_dir: Path) -> None:
     out.rule("See it")
     out.print(f"relgraph serve, then open http://{settings.api_host}:{settings.api_port}/?key={token}"
               "  (a read key made for the demo; `relgraph apikey list` shows it)")
+    if not drafted:
+        raise typer.Exit(1)
+
+
+def world_as_of(directory: Path) -> datetime:
+    """The world's present, as world.json records it (now, for a directory without one)."""
+    try:
+        return datetime.fromisoformat(json.loads((directory / "world.json").read_text(
+            encoding="utf-8"))["as_of"])
+    except FileNotFoundError:
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def roundup(store: GraphStore, directory: Path, data_dir: Path, top: int = 3) -> bool:
+    """This week's roundup draft from the sample feeds and the world's blog, fetched from a
+    server on 127.0.0.1 for the while (demoworld/feeds.py); the top of its ranking, with the
+    reasons. False (after one red line) when the curation failed."""
+    from api.cli.roundup import db_path
+    from curation.db import connect
+    from curation.errors import CurationError
+    from curation.fetch import Outcome
+    from demoworld.feeds import draft_roundup
+
+    out.rule("This week's roundup draft: sample feeds served on 127.0.0.1, fetched and ranked")
+    blog = directory / "site" / "blog.xml"
+    try:
+        with connect(db_path()) as db:
+            made = draft_roundup(db, store, as_of=world_as_of(directory), data_dir=data_dir,
+                                 own_feed=blog if blog.is_file() else None)
+    except CurationError as exc:
+        err.print(Text.assemble(("error: ", "red"), f"roundup: {exc}"), soft_wrap=True)
+        return False
+    issue, items = made.issue, made.items
+    if made.fetched is None:
+        out.print(Text(f"already built by an earlier demo run ({issue.status.value}); "
+                       "nothing fetched"))
+    else:
+        for feed in made.fetched.feeds:
+            if feed.outcome is Outcome.FAILED:
+                err.print(Text.assemble(("failed ", "red"), f"{feed.url}  {feed.message}"),
+                          soft_wrap=True)
+        out.print(Text(f"fetched {made.fetched.summary}"))
+    picked = sum(i.picked for i in items)
+    # the top of the ranking, and the best of each section the top does not reach
+    chosen = {i.rank: i for i in items[:top]}
+    for kind in SourceKind:
+        best = next((i for i in items if i.picked and i.section is kind), None)
+        if best is not None:
+            chosen.setdefault(best.rank, best)
+    out.print(Text.assemble((issue.id, "bold"), f"  {issue.title}: {len(items)} candidates, "
+                            f"{picked} picked; the top {min(top, len(items))} and the best of "
+                            "each section:"))
+    for item in (chosen[rank] for rank in sorted(chosen)):
+        parts = " + ".join(f"{r.name} {r.value:.2f}" for r in item.reasons)
+        strongest = max(item.reasons, key=lambda r: r.value, default=None)
+        # the strongest reason, up to its first topic: one line per story (not wrapped)
+        why = f"; {strongest.name}: {strongest.why.split('; ')[0]}" if strongest else ""
+        out.print(Text(f"#{item.rank} [{item.place}] {item.title} ({item.outlet or '?'})"),
+                  soft_wrap=True)
+        out.print(Text(f"    {item.score:.2f} = {parts}{why}", style="dim"), soft_wrap=True)
+    send = "" if issue.frozen else f"; send it: relgraph roundup publish {issue.id}"
+    out.print(Text(f"read it: relgraph roundup show {issue.id}; relgraph roundup preview "
+                   f"{issue.id} --format html -o issue.html{send}"))
+    return True

@@ -16,9 +16,9 @@ readers):
   e-mail under the same Record ID) and are promoted; and the companies export;
 - `salesforce/report<epoch ms>.csv` — an accounts report and a contacts report of our
   customers and open opportunities, each at two moments, with the report footer; movers too;
-- `segment/segment-export.jsonl` — the product's analytics.js and server events as a
-  warehouse dump (identify, group, track, page), in no useful order; anonymous visits stitched
-  by a later identify;
+- `segment/segment-export-<part>.jsonl` — the product's analytics.js and server events as a
+  warehouse dump in parts (identify, group, track, page), in no useful order; anonymous visits
+  stitched by a later identify;
 - `billing/subscriptions.csv` — Stripe's subscriptions export (plan, amount, status, start,
   current period end, canceled at) and `billing/subscriptions.toml`, its `--mapping`;
 - `billing/payments.csv` — card payments of the self-serve Solo plan (people, not companies);
@@ -48,8 +48,11 @@ from __future__ import annotations
 import csv
 import json
 import math
+import multiprocessing
+import os
 import random
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -498,7 +501,10 @@ def _open(path: Path, **kw: Any) -> TextIO:
 
 
 def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    """Segment's timestamp: UTC, milliseconds, `Z` (isoformat: strftime is twice as slow)."""
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    return at.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _hub(at: datetime) -> str:  # HubSpot: the portal's zone (Europe/London), no offset
@@ -792,10 +798,33 @@ def _stripe(at: datetime) -> str:
 
 # --- product usage (Segment) -----------------------------------------------------------------
 
+def _props(key: str, values: list[str]) -> tuple[str, ...]:
+    return tuple(orjson.dumps({key: v}).decode() for v in values)
+
+
+# What a session's actions are, as (the bound of its share, the event, its properties as JSON):
+# 35% a feature, 20% a report viewed, … and the rest (10%) a page of our site.
+_ACTIONS: tuple[tuple[float, str, tuple[str, ...]], ...] = (
+    (0.35, "Feature Used", _props("feature", FEATURES)),
+    (0.55, "Report Viewed", _props("report", ["weekly-kpis", "funnel", "retention", "revenue"])),
+    (0.7, "Dashboard Viewed", ("{}",)),
+    (0.78, "Report Created", ("{}",)),
+    (0.83, "Dashboard Shared", ("{}",)),
+    (0.86, "Integration Connected", _props("integration",
+                                           ["salesforce", "hubspot", "snowflake", "slack"])),
+    (0.88, "Invite Sent", ("{}",)),
+    (0.9, "Data Exported", _props("format", ["csv"])),
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_MEANINGFUL = frozenset({"Signed Up", "Setup Completed", "Data Exported", "Order Completed",
+                         "Trial Started", "Subscription Cancelled"})
+
+
 class _Events:
     """Segment messages for one account's users, as a warehouse dump writes them."""
 
-    def __init__(self, world: World, rng: random.Random, f: TextIO) -> None:
+    def __init__(self, world: World, rng: random.Random, f: TextIO, part: int = 0) -> None:
         self.world, self.rng, self.f = world, rng, f
         self.n = 0
         self.meaningful = 0
@@ -804,16 +833,22 @@ class _Events:
         self.planted: dict[str, list[str]] = {}
         self.buffer: list[str] = []
         self.now = _iso(world.as_of)  # nothing happens after the world's present
+        self.ids = f"{world.seed:x}-{part}-"  # messageIds unique across the parts
+        self.now_us = (world.as_of - _EPOCH) // _MICRO
+        self.days: dict[int, str] = {}  # day number -> its timestamp prefix
 
     def emit(self, msg: dict[str, Any]) -> bool:
         if msg["timestamp"] > self.now:  # one format throughout: text order is time order
             return False
         self.n += 1
-        msg["messageId"] = f"{self.world.seed:x}-{self.n:09x}"
-        self.buffer.append(orjson.dumps(msg).decode())
+        msg["messageId"] = f"{self.ids}{self.n:09x}"
+        self._line(orjson.dumps(msg).decode())
+        return True
+
+    def _line(self, line: str) -> None:
+        self.buffer.append(line)
         if len(self.buffer) >= 4096:
             self.flush()
-        return True
 
     def flush(self) -> None:
         # A warehouse dump is in no useful order: each block of lines is shuffled.
@@ -823,13 +858,17 @@ class _Events:
 
     def track(self, user: str, event: str, at: datetime, group: str,
               props: dict[str, Any] | None = None) -> None:
-        if not self.emit({"type": "track", "event": event, "userId": user,
-                          "timestamp": _iso(at),
-                          "context": {"groupId": group, "library": {"name": "analytics-node"}},
-                          "properties": props or {}}):
+        """A track call: most of a world's lines, so written from a template rather than a dict
+        through orjson (the same bytes: the ids, names and groups here need no escaping)."""
+        stamp = _iso(at)
+        if stamp > self.now:
             return
-        if event in ("Signed Up", "Setup Completed", "Data Exported", "Order Completed",
-                     "Trial Started", "Subscription Cancelled"):
+        self.n += 1
+        self._line(f'{{"type":"track","event":"{event}","userId":"{user}","timestamp":"{stamp}",'
+                   f'"context":{{"groupId":"{group}","library":{{"name":"analytics-node"}}}},'
+                   f'"properties":{orjson.dumps(props).decode() if props else "{}"},'
+                   f'"messageId":"{self.ids}{self.n:09x}"}}')
+        if event in _MEANINGFUL:
             self.meaningful += 1
 
     def page(self, at: datetime, url: str, *, user: str | None = None,
@@ -931,6 +970,27 @@ class _Events:
             self.track(lead, "Subscription Cancelled", c.canceled, group, {"reason": rng.choice(
                 ["too expensive", "switched to a competitor", "project ended"])})
 
+    def prospects(self, rng: random.Random) -> None:
+        """Prospects' people read our content too, anonymously, and some sign up for a trial."""
+        world = self.world
+        for c in world.companies:
+            if c.kind != "prospect":
+                continue
+            for i in c.people[:3]:
+                if rng.random() < 0.3:
+                    p = world.people[i]
+                    anon = f"anon-p{p.index:07d}"
+                    for _ in range(rng.randrange(1, 4)):
+                        self.page(world.as_of - timedelta(days=rng.uniform(0.1, 80)),
+                                  rng.choice(self.urls), anonymous=anon, who=p.index)
+                    if rng.random() < 0.4:
+                        at = world.as_of - timedelta(days=rng.uniform(0.05, 20))
+                        self.emit({"type": "identify", "userId": f"lead_{p.index:07d}",
+                                   "anonymousId": anon, "timestamp": _iso(at),
+                                   "traits": {"email": p.job.email, "firstName": p.first,
+                                              "lastName": p.last, "title": p.job.title}})
+                        self.track(f"lead_{p.index:07d}", "Trial Started", at, "")
+
     def sessions(self, uid: str, u: Person, c: Company, group: str, start: datetime,
                  end: datetime, *, rate: float) -> None:
         """Sessions at about `rate` a week from start to end, shaped by the account's pattern."""
@@ -954,67 +1014,124 @@ class _Events:
             day += DAY
 
     def session(self, uid: str, u: Person, group: str, at: datetime) -> None:
+        """A login and two to six actions a few minutes apart (the hot loop of a big world: its
+        times are integer microseconds, its lines templates)."""
         rng = self.rng
-        self.track(uid, "Logged In", at, group)
+        t = (at - _EPOCH) // _MICRO
+        self._track(uid, "Logged In", t, group, "{}")
         for _ in range(rng.randrange(2, 7)):
-            at += timedelta(seconds=rng.uniform(20, 400))
+            t += round(rng.uniform(20, 400) * 1_000_000)
             r = rng.random()
-            if r < 0.35:
-                self.track(uid, "Feature Used", at, group, {"feature": rng.choice(FEATURES)})
-            elif r < 0.55:
-                self.track(uid, "Report Viewed", at, group, {"report": rng.choice(
-                    ["weekly-kpis", "funnel", "retention", "revenue"])})
-            elif r < 0.7:
-                self.track(uid, "Dashboard Viewed", at, group)
-            elif r < 0.78:
-                self.track(uid, "Report Created", at, group)
-            elif r < 0.83:
-                self.track(uid, "Dashboard Shared", at, group)
-            elif r < 0.86:
-                self.track(uid, "Integration Connected", at, group, {"integration": rng.choice(
-                    ["salesforce", "hubspot", "snowflake", "slack"])})
-            elif r < 0.88:
-                self.track(uid, "Invite Sent", at, group)
-            elif r < 0.9:
-                self.track(uid, "Data Exported", at, group, {"format": "csv"})
+            for bound, event, props in _ACTIONS:
+                if r < bound:
+                    self._track(uid, event, t, group, rng.choice(props) if len(props) > 1
+                                else props[0])
+                    break
             else:
-                self.page(at, rng.choice(self.urls), user=uid, who=u.index)
+                self.page(_EPOCH + timedelta(microseconds=t), rng.choice(self.urls), user=uid,
+                          who=u.index)
+
+    def _track(self, user: str, event: str, t: int, group: str, props: str) -> None:
+        if t > self.now_us:
+            return
+        self.n += 1
+        day, rest = divmod(t, 86_400_000_000)
+        prefix = self.days.get(day)
+        if prefix is None:
+            prefix = self.days[day] = f"{_EPOCH + timedelta(days=day):%Y-%m-%dT}"
+        h, rest = divmod(rest, 3_600_000_000)
+        m, rest = divmod(rest, 60_000_000)
+        sec, rest = divmod(rest, 1_000_000)
+        buffer = self.buffer
+        buffer.append(f'{{"type":"track","event":"{event}","userId":"{user}","timestamp":'
+                      f'"{prefix}{h:02d}:{m:02d}:{sec:02d}.{rest // 1000:03d}Z","context":'
+                      f'{{"groupId":"{group}","library":{{"name":"analytics-node"}}}},'
+                      f'"properties":{props},"messageId":"{self.ids}{self.n:09x}"}}')
+        if len(buffer) >= 4096:
+            self.flush()
+        if event in _MEANINGFUL:
+            self.meaningful += 1
 
 
-def write_segment(world: World, out: Path, rng: random.Random) -> dict[str, list[str]]:
-    path = out / "segment" / "segment-export.jsonl"
-    with _open(path) as f:
-        events = _Events(world, rng, f)
+SEGMENT_PARTS = 2  # a warehouse dump comes in parts; each is written by a process of its own
+
+
+def segment_files() -> list[str]:
+    return [f"segment/segment-export-{k}.jsonl" for k in range(SEGMENT_PARTS)]
+
+
+_PART_RESULT = tuple[int, int, set[tuple[int, str]], dict[str, list[str]]]
+_FORKED: World | None = None  # the world a forked writer of a part inherits
+
+
+def _segment_part(world: World, out: Path, part: int) -> _PART_RESULT:
+    """Part `part` of the dump: the customer accounts whose index falls to it (all of an
+    account's events in one part, so a visit and the identify that stitches it stay together),
+    and the prospects' reading in part 0. Each account draws from a generator of its own, so a
+    part is the same bytes whichever process writes it and in whatever order."""
+    seed = world.seed
+    with _open(out / segment_files()[part]) as f:
+        events = _Events(world, random.Random(seed * 1_000_003 + part), f, part)
         for c in world.companies:
-            if c.customer:
+            if c.customer and c.index % SEGMENT_PARTS == part:
+                events.rng = random.Random(seed * 1_000_003 + 7 * c.index + 1_000_000_007)
                 events.account(c)
-        # prospects' people read our content too, anonymously, and some sign up for a trial
-        for c in world.companies:
-            if c.kind != "prospect":
-                continue
-            for i in c.people[:3]:
-                if rng.random() < 0.3:
-                    p = world.people[i]
-                    anon = f"anon-p{p.index:07d}"
-                    for _ in range(rng.randrange(1, 4)):
-                        events.page(world.as_of - timedelta(days=rng.uniform(0.1, 80)),
-                                    rng.choice(events.urls), anonymous=anon, who=p.index)
-                    if rng.random() < 0.4:
-                        at = world.as_of - timedelta(days=rng.uniform(0.05, 20))
-                        events.emit({"type": "identify", "userId": f"lead_{p.index:07d}",
-                                     "anonymousId": anon, "timestamp": _iso(at),
-                                     "traits": {"email": p.job.email, "firstName": p.first,
-                                                "lastName": p.last, "title": p.job.title}})
-                        events.track(f"lead_{p.index:07d}", "Trial Started", at, "")
+        if part == 0:
+            events.rng = rng = random.Random(seed * 1_000_003 - 1)
+            events.prospects(rng)
         events.flush()
-    world.counts["segment/segment-export.jsonl"] = events.n
-    world.add_rels("READ", len(events.reads))
-    world.add_rels("PERFORMED", events.meaningful)
-    world.add_rels("FOR_ACCOUNT", events.meaningful)
-    users = sum(1 for p in world.people if p.user)
-    world.add_rels("PERFORMED", users)  # first logins
-    world.add_rels("FOR_ACCOUNT", users)
-    return events.planted
+    return events.n, events.meaningful, events.reads, events.planted
+
+
+def _forked_part(out: Path, part: int) -> _PART_RESULT:
+    assert _FORKED is not None
+    return _segment_part(_FORKED, out, part)
+
+
+class SegmentJob:
+    """The Segment dump, the bulk of a big world, written beside the other files: its parts in
+    forked processes (one per core, up to SEGMENT_PARTS) while the caller writes the rest, or
+    in this process where fork is missing or one core is all there is."""
+
+    def __init__(self, world: World, out: Path) -> None:
+        global _FORKED
+        self.world, self.out = world, out
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: list[Future[_PART_RESULT]] = []
+        workers = min(SEGMENT_PARTS, os.cpu_count() or 1)
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            _FORKED = world
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            self.pending = [self.pool.submit(_forked_part, out, k) for k in range(SEGMENT_PARTS)]
+
+    def finish(self) -> dict[str, list[str]]:
+        """Wait for the parts; count what they make; return the planted accounts by signal."""
+        global _FORKED
+        world = self.world
+        try:
+            results = [f.result() for f in self.pending] if self.pool is not None else \
+                [_segment_part(world, self.out, k) for k in range(SEGMENT_PARTS)]
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(cancel_futures=True)
+                _FORKED = None
+        reads: set[tuple[int, str]] = set()
+        planted: dict[str, list[str]] = {}
+        meaningful = 0
+        for name, (n, found, part_reads, part_planted) in zip(segment_files(), results,
+                                                              strict=True):
+            world.counts[name] = n
+            meaningful += found
+            reads |= part_reads
+            for signal, domains in part_planted.items():
+                planted.setdefault(signal, []).extend(domains)
+        world.add_rels("READ", len(reads))
+        world.add_rels("PERFORMED", meaningful)
+        world.add_rels("FOR_ACCOUNT", meaningful)
+        users = sum(1 for p in world.people if p.user)
+        world.add_rels("PERFORMED", users)  # first logins
+        world.add_rels("FOR_ACCOUNT", users)
+        return {k: sorted(v) for k, v in planted.items()}
 
 
 # --- conversations, triggers, newsletter -----------------------------------------------------
@@ -1325,7 +1442,7 @@ def write_manifest(world: World, out: Path, hubspot: tuple[datetime, datetime]) 
                   {"mapping": "billing/subscriptions.toml",
                    "observed_at": (world.as_of - timedelta(hours=1)).isoformat()}))
     loads.append(("transactions", ["billing/payments.csv"], {}))
-    loads.append(("segment", ["segment/segment-export.jsonl"], {}))
+    loads.append(("segment", segment_files(), {}))
     loads.append(("zendesk", ["zendesk/tickets.csv"], {}))
     loads.append(("notes", ["notes/call-notes.csv"], {"timezone": "Europe/London"}))
     loads.append(("clicks", ["newsletter/mailchimp-activity.csv"], {"timezone": "Europe/London"}))
@@ -1379,16 +1496,19 @@ def generate(out: Path, *, companies: int = 120, seed: int = 7,
     step("billing")
     seasonal = write_billing(world, out, rng)
     step("product events")
-    planted = write_segment(world, out, rng)
-    step("tickets, notes, newsletter, triggers")
-    write_zendesk(world, out, rng)
-    write_notes(world, out, rng)
-    write_clicks(world, out, rng)
-    write_funding(world, out, rng)
-    write_news(world, out, rng)
-    step("calendars and mailboxes")
-    write_calendar(world, out, rng)
-    write_mail(world, out, rng)
+    segment = SegmentJob(world, out)  # in other processes, while this one writes the rest
+    try:
+        step("tickets, notes, newsletter, triggers")
+        write_zendesk(world, out, rng)
+        write_notes(world, out, rng)
+        write_clicks(world, out, rng)
+        write_funding(world, out, rng)
+        write_news(world, out, rng)
+        step("calendars and mailboxes")
+        write_calendar(world, out, rng)
+        write_mail(world, out, rng)
+    finally:
+        planted = segment.finish()
     write_manifest(world, out, hubspot)
     write_analytics_config(out, world, seasonal)
     described = {

@@ -51,9 +51,12 @@ def test_the_files_are_in_the_tools_own_layouts(tmp_path: Path) -> None:
     assert moved and all(before[r["Record ID"]]["Email"] != r["Email"] for r in moved)
     report = next((tmp_path / "salesforce").glob("report*.csv")).read_text(encoding="utf-8")
     assert '"Confidential Information - Do Not Distribute"' in report
-    segment = (tmp_path / "segment" / "segment-export.jsonl").read_text(encoding="utf-8")
-    kinds = {json.loads(line)["type"] for line in segment.splitlines()}
-    assert kinds == {"identify", "group", "track", "page"}
+    parts = sorted((tmp_path / "segment").glob("segment-export-*.jsonl"))
+    assert len(parts) == 2  # a warehouse dump in parts
+    lines = [line for part in parts for line in part.read_text(encoding="utf-8").splitlines()]
+    assert {json.loads(line)["type"] for line in lines} == {"identify", "group", "track", "page"}
+    ids = [json.loads(line)["messageId"] for line in lines]
+    assert len(set(ids)) == len(ids)  # unique across the parts: Segment dedupes on messageId
     zendesk = {r["Status"] for r in csv.DictReader(
         (tmp_path / "zendesk" / "tickets.csv").open(encoding="utf-8", newline=""))}
     assert {"Solved", "Open"} <= zendesk
@@ -91,6 +94,7 @@ def test_nothing_happens_after_the_worlds_present(tmp_path: Path) -> None:
     past the present (a feed would say 'tomorrow')."""
     generate(tmp_path, companies=80, seed=5, as_of=AS_OF)
     now = AS_OF.isoformat().replace("+00:00", "")
-    with (tmp_path / "segment" / "segment-export.jsonl").open(encoding="utf-8") as f:
-        latest = max(json.loads(line)["timestamp"] for line in f)
+    latest = max(json.loads(line)["timestamp"]
+                 for part in (tmp_path / "segment").glob("segment-export-*.jsonl")
+                 for line in part.read_text(encoding="utf-8").splitlines())
     assert latest[:19] <= now[:19]

@@ -19,7 +19,8 @@ from analytics.cohorts import Cohorts  # noqa: E402
 from analytics.health import Health  # noqa: E402
 from analytics.revenue import Projection  # noqa: E402
 
-_BANDS = (("at risk", "#d9534f"), ("watch", "#f0ad4e"), ("healthy", "#5cb85c"))
+_BANDS = (("at risk", "#d9534f"), ("watch", "#f0ad4e"), ("healthy", "#5cb85c"),
+          ("churned", "#9e9e9e"))
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:

@@ -13,7 +13,8 @@
 
 The score is the weighted mean of the scored components (weights in [health], normalised over
 the components scored), times 100. Under `at_risk` the customer is at risk; at `healthy` or
-over, healthy.
+over, healthy. An account that had churned by `as_of` keeps its score (what it looked like
+when it left) under the status churned: it is never listed at risk.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from analytics.activity import AccountActivity, accounts_activity
+from analytics.customers import has_churned
 from analytics.seasons import quiet_season
 from analytics.world import World
 from graph.questions.accounts import Account
@@ -42,7 +44,7 @@ class Component:
 class Health:
     customer_id: str
     score: float
-    status: str  # at risk, watch, healthy
+    status: str  # at risk, watch, healthy; churned for an account that had churned by as_of
     components: tuple[Component, ...]
 
     def explain(self) -> str:
@@ -114,7 +116,11 @@ def health_of(world: World, account: Account, activity: AccountActivity) -> Heal
     score = 0.0 if scored == 0 else 100 * sum(
         c.value * c.weight for c in components if c.value is not None)
     score = round(score, 1)
-    status = "at risk" if score < cfg.at_risk else "healthy" if score >= cfg.healthy else "watch"
+    if has_churned(account, world.as_of):
+        status = "churned"  # gone, not at risk: no outreach saves it, no at-risk list shows it
+    else:
+        status = "at risk" if score < cfg.at_risk else "healthy" if score >= cfg.healthy \
+            else "watch"
     return Health(account.customer_id, score, status, components)
 
 

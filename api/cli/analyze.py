@@ -84,7 +84,7 @@ def _f(value: float | None, digits: int = 2) -> str:
 def analyze_health(as_of: AsOfOpt = None, fmt: FormatOpt = Format.TABLE,
                    chart: ChartOpt = None, config: ConfigOpt = None,
                    status: Annotated[str | None, typer.Option(
-                       "--status", help="only: at-risk, watch or healthy")] = None,
+                       "--status", help="only: at-risk, watch, healthy or churned")] = None,
                    no_cache: NoCacheOpt = False) -> None:
     """Health 0–100 per customer, lowest first, with the components that made it."""
     with analysis(as_of, config, no_cache) as run:

@@ -41,7 +41,8 @@ def plain(value: Any) -> Any:
                              "concerns, breadth of engaged contacts).")
 class CustomerHealth:
     score: float
-    status: str = strawberry.field(description="at risk, watch or healthy")
+    status: str = strawberry.field(
+        description="at risk, watch, healthy, or churned (an account that had churned by then)")
     components: JSON = strawberry.field(
         description="[{name, value (0..1, null when not scored), weight, detail}]")
     summary: str

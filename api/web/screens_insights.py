@@ -36,7 +36,8 @@ def insights(analysis: Any, accounts: tuple[str, ...] = (), *, outreach: int = O
         customers = {k: f for k, f in customers.items() if k in wanted}
     if not customers:
         return {"customers": 0, "filtered": bool(wanted), "as_of": analysis.as_of.isoformat()}
-    healths = [h for h in analysis.health() if h.customer_id in customers]
+    healths = [h for h in analysis.health()  # at a glance: the customers we still have
+               if h.customer_id in customers and h.status != "churned"]
     statuses = Counter(h.status for h in healths)
     scores = [h.score for h in healths]
 

@@ -13,7 +13,9 @@ A writer appends whole lines under an exclusive `flock`, so lines of concurrent 
 interleave; each line names the process that wrote it (`origin`). A running server tails the
 newest file (`OutboxTail`) and publishes what other processes wrote to its subscribers, so a load
 in another process reaches the live feed without a restart; what the server's own mutations
-wrote it has already published. Writers remove files older than `KEEP_DAYS`.
+wrote it has already published. A screen opens on the most recent interactions
+(`recent_items`: the last lines of the newest files, read from their ends). Writers remove files
+older than `KEEP_DAYS`.
 
 Re-loading a file adds nothing to the outbox: only nodes that did not exist are new. A load that
 brings more than `MAX_ITEMS` new interactions (a history import) adds the most recent ones.
@@ -27,7 +29,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -41,6 +43,7 @@ FEED_LABELS = frozenset({"Event", "Concern", "Trigger"})
 MAX_ITEMS = 10_000  # new interactions one load adds to the outbox (the most recent ones)
 KEEP_DAYS = 7
 _PREFIX, _SUFFIX = "outbox-", ".jsonl"
+_BLOCK = 1 << 16  # bytes read at a time from the end of an outbox file
 
 
 @cache
@@ -256,5 +259,58 @@ class OutboxTail:
         return items
 
 
+def recent_items(directory: Path, limit: int) -> list[FeedItem]:
+    """The outbox's last `limit` lines, most recent interaction first (by when it happened: one
+    load appends a whole history in its own order, a news load after a usage load). Files are
+    read from their ends a block at a time, newest file first, so a week of outbox costs only
+    the lines asked for. An item written twice counts once (its newest line); a damaged line is
+    skipped, as the live tail skips it, and a line still being written (no newline yet) is not
+    read. Blocking file I/O: run it in a thread."""
+    found: dict[str, FeedItem] = {}
+    lines = 0
+    for path in reversed(outbox_files(Path(directory))):
+        if lines >= limit:
+            break
+        try:
+            for line in _lines_backwards(path):
+                lines += 1
+                try:
+                    item = FeedItem.from_json(line)
+                except (ValueError, TypeError, KeyError):
+                    item = None
+                if item is not None:
+                    found.setdefault(item.id, item)
+                if lines >= limit:
+                    break
+        except FileNotFoundError:  # pruned while we looked
+            continue
+    return sorted(found.values(), key=lambda i: i.at, reverse=True)
+
+
+def _lines_backwards(path: Path, block: int = _BLOCK) -> Iterator[bytes]:
+    """A file's whole, non-empty lines, last first, read `block` bytes at a time from its end.
+    What follows the last newline is a line still being written: not yielded."""
+    with open(path, "rb") as file:
+        position = file.seek(0, os.SEEK_END)
+        head = b""  # the start of the earliest line seen: its beginning is further back
+        complete = False  # whether the newline ending the last whole line was found
+        while position > 0:
+            size = min(block, position)
+            position -= size
+            file.seek(position)
+            parts = (file.read(size) + head).split(b"\n")
+            head = parts[0]
+            if not complete:
+                if len(parts) == 1:
+                    continue  # still inside the unfinished last line
+                parts = parts[:-1]  # after the last newline: unfinished, or nothing
+                complete = True
+            for line in reversed(parts[1:]):
+                if line.strip():
+                    yield line
+        if complete and head.strip():
+            yield head
+
+
 __all__ = ["FEED_LABELS", "FeedItem", "FeedRecorder", "Outbox", "OutboxTail",
-           "outbox_files", "process_origin"]
+           "outbox_files", "process_origin", "recent_items"]

@@ -3,8 +3,9 @@ the query string) and the ones already in the data dir's outbox, newest first, a
 
 The outbox (graph/feed.py) is what the live feed is made of: every Event, Concern and Trigger a
 load or a mutation created, one line each, kept `KEEP_DAYS` days. The screen opens on the most
-recent interactions of its last lines, and then follows `customerFeed` over the websocket; an
-item is the same JSON shape whichever way it came (`shown`), so the page words both alike.
+recent interactions of its last `SCANNED` lines (`recent_items` there), and then follows
+`customerFeed` over the websocket; an item is the same JSON shape whichever way it came
+(`shown`), so the page words both alike.
 
 Filters, each optional and combinable (a wall screen's URL carries them):
 
@@ -30,7 +31,7 @@ from api.loaders import Loaders
 from api.types.enums import INTERACTION_TYPES
 from api.types.interaction import type_of
 from graph import keys
-from graph.feed import FeedItem, outbox_files
+from graph.feed import FeedItem, recent_items
 from graph.questions.entities import PersonCard
 from graph.store import GraphStore
 
@@ -83,32 +84,6 @@ def _account(text: str) -> str:
         return keys.company_key(text.removeprefix("company:"))
     except ValueError as exc:
         raise BadUserInput(f"account: {exc}") from None
-
-
-def recent_items(directory: Path, limit: int = SCANNED) -> list[FeedItem]:
-    """The outbox's last `limit` lines, most recent interaction first (by when it happened: one
-    load appends a whole history in its own order, a news load after a usage load). An item
-    written twice counts once (its newest line); a damaged line is skipped, as the live tail
-    skips it. Blocking file I/O: run it in a thread."""
-    found: dict[str, FeedItem] = {}
-    lines = 0
-    for path in reversed(outbox_files(directory)):
-        try:
-            data = path.read_bytes().splitlines()
-        except FileNotFoundError:  # pruned while we looked
-            continue
-        for line in reversed(data):
-            lines += 1
-            try:
-                item = FeedItem.from_json(line)
-            except (ValueError, TypeError, KeyError):
-                continue
-            found.setdefault(item.id, item)
-            if lines >= limit:
-                break
-        if lines >= limit:
-            break
-    return sorted(found.values(), key=lambda i: i.at, reverse=True)
 
 
 class Aliases:
@@ -187,7 +162,7 @@ async def accepted(item: FeedItem, filters: ScreenFilters, loaders: Loaders
 async def opening_items(directory: Path, filters: ScreenFilters, loaders: Loaders,
                         aliases: Aliases, limit: int = 50) -> list[dict[str, Any]]:
     """The `limit` most recent outbox items the filters keep, newest first, as `shown`."""
-    items = await asyncio.to_thread(recent_items, directory)
+    items = await asyncio.to_thread(recent_items, directory, SCANNED)
     found: list[dict[str, Any]] = []
     # a chunk at a time, concurrently: the request's DataLoaders batch each chunk's look-ups
     for start in range(0, len(items), CHUNK):
@@ -202,4 +177,4 @@ async def opening_items(directory: Path, filters: ScreenFilters, loaders: Loader
 
 
 __all__ = ["MAX_ITEMS", "Aliases", "ScreenFilters", "accepted", "opening_items", "person_card",
-           "recent_items", "shown"]
+           "shown"]

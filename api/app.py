@@ -48,6 +48,7 @@ from api.services import Services
 from api.web import graphiql
 from api.web import mount as mount_web
 from api.writes import Writer
+from connectors.adoption import configured_key_features
 from connectors.tagging import load_taxonomy
 from graph.errors import GraphError
 from graph.settings import Settings, get_settings
@@ -170,9 +171,11 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         taxonomy = await asyncio.to_thread(load_taxonomy, settings.taxonomy)
         outbox = PublishingOutbox(settings.feed_dir, the_broker.publish,
                                   asyncio.get_running_loop())
+        key_features = await asyncio.to_thread(configured_key_features,
+                                               settings.analytics_config)
         writer = await asyncio.to_thread(
             Writer, the_store, data_dir=settings.data_dir, batch_size=settings.batch_size,
-            taxonomy=taxonomy, outbox=outbox)
+            taxonomy=taxonomy, outbox=outbox, key_features=key_features)
         app.state.services = Services(settings, the_store,
                                       Authenticator(KeyStore(settings.api_keys_path),
                                                     rate=settings.api_rate,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,10 +53,11 @@ READ_EVENT = {ReadChannel.WEB: "page_viewed", ReadChannel.NEWSLETTER: "newslette
 
 class Writer:
     def __init__(self, store: GraphStore, *, data_dir: Path, batch_size: int,
-                 taxonomy: Taxonomy, outbox: Outbox | None = None) -> None:
+                 taxonomy: Taxonomy, outbox: Outbox | None = None,
+                 key_features: Collection[str] | None = None) -> None:
         self.taxonomy = taxonomy
         self._loader = Loader(store, data_dir=data_dir, batch_size=batch_size,
-                              taxonomy=taxonomy, outbox=outbox)
+                              taxonomy=taxonomy, outbox=outbox, key_features=key_features)
         self._lock = asyncio.Lock()
 
     async def write(self, records: list[Record], *, provenance: str) -> LoadSummary:

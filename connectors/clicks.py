@@ -22,7 +22,8 @@ Three shapes load:
   logged without a page. A row whose Clicks/Opens count is 0 did not click or open: it is skipped.
 
 What it yields, per row: a `ProductEvent` of type `newsletter_click` (with its raw `url`; the
-pipeline canonicalises it and turns the click into a READ with channel newsletter) or
+pipeline canonicalises it, turns the click into a READ with channel newsletter, and makes it an
+Event node of its own with the URL in its properties, so the live feed shows it) or
 `newsletter_open` (kept in the event log only: an open is not a read), named by the e-mail as
 written (`PersonRef(email)`, a bad address is left for the resolver to reject), `id` =
 `"clicks:"` + a hash of (e-mail, url, action, time as written), and the campaign, count and

@@ -42,8 +42,9 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from connectors.adoption import configured_key_features
 from connectors.errors import ConnectorError
-from connectors.folds import DEPENDENTS, fold_existing
+from connectors.folds import dependents, fold_existing
 from graph import version as graph_version
 from graph.keys import is_domain_key
 from graph.store import GraphStore
@@ -329,7 +330,8 @@ def propose_people(store: GraphStore, book: MergeBook, companies: Iterable[str])
         if aliases.get(drop) != keep))
 
 
-def approve(store: GraphStore, book: MergeBook, proposal_id: int) -> Proposal:
+def approve(store: GraphStore, book: MergeBook, proposal_id: int, *,
+            key_features: Iterable[str] | None = None) -> Proposal:
     """Merge what the pair's two keys name *now*, then record the decision (a failed merge
     decides nothing).
 
@@ -342,7 +344,8 @@ def approve(store: GraphStore, book: MergeBook, proposal_id: int) -> Proposal:
     - a side moved, and both nodes now have strong keys (people: two e-mail addresses; companies:
       two domains): stale, refused and recorded so — the evidence was about a weaker key;
     - else the two nodes are merged, the strong-keyed one kept, and the nodes keyed by the folded
-      one (its Customer account, a person's first login) fold with it (connectors/folds.py).
+      one (its Customer account, a person's first login and first uses of `key_features`, by
+      default the analytics' shipped list) fold with it (connectors/folds.py).
     """
     proposal = book.get(proposal_id)
     if proposal.status != "proposed":
@@ -379,7 +382,8 @@ def approve(store: GraphStore, book: MergeBook, proposal_id: int) -> Proposal:
     store.merge_nodes(label, keep, drop)
     graph_version.bump(book.path.parent)  # the merge book lives in the data dir
     notes = [f"merged {drop} into {keep} ({since})"] if moved else []
-    for dependent, prefix in DEPENDENTS.get(label, ()):
+    features = configured_key_features() if key_features is None else key_features
+    for dependent, prefix in dependents(label, features):
         if fold_existing(store, dependent, [(prefix + drop, prefix + keep)], source=SOURCE):
             notes.append(f"its {'account' if dependent == 'Customer' else dependent} "
                          f"{prefix + drop} was folded into {prefix + keep}")

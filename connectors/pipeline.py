@@ -8,11 +8,16 @@
   relationship batch is written every buffered node is, so a relationship never misses an end
   its file named before it;
 - product events go to the event log (`graph/eventlog.py`), de-duplicated by id; the meaningful
-  ones (sign-up, first login, setup completed, pricing visit, data export, purchase) also become
-  Event nodes; READ relationships (channel web or newsletter) are computed from the log for the
-  people and pages the load touched, so counts never double on a re-load;
-- at the end: aliases learned are applied (nodes folded), observed jobs re-dated, same-name
-  candidates proposed as merges, and the store checkpointed.
+  ones (sign-up, first login, setup completed, pricing visit, data export, purchase, newsletter
+  click) also become Event nodes; READ relationships (channel web or newsletter) are computed
+  from the log for the people and pages the load touched, so counts never double on a re-load;
+- at the end: aliases learned are applied (nodes folded), each touched person's first login and
+  first use of each key feature (connectors/adoption.py) derived from the log as Event nodes,
+  observed jobs re-dated, same-name candidates proposed as merges, and the store checkpointed;
+  then the Event, Concern and Trigger nodes the load created go to the live feed's outbox
+  (graph/feed.py). Every Event node has a stable key (a message id, a click's hash, "zendesk:<Id>:
+  solved", "first_login:<person>" …), so a re-load or another order of the same files adds no
+  second feed item.
 
 Every bad row goes to the reject file (file, line, field, reason) and the rest loads. A problem
 with a whole file (missing columns, not a file of that kind) is raised before anything of any of
@@ -27,7 +32,7 @@ import itertools
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +42,7 @@ from typing import IO, Any, cast
 
 import orjson
 
+from connectors import adoption
 from connectors.errors import BadLine
 from connectors.folds import final, fold, folds_by_label
 from connectors.merges import MergeBook, propose_people
@@ -55,6 +61,7 @@ from connectors.records import (
 from connectors.resolve import BadRef, Resolver
 from connectors.source import ReadContext, Source
 from connectors.tagging import Taxonomy, load_taxonomy
+from connectors.zendesk import SOLVED
 from graph import keys
 from graph import version as graph_version
 from graph.eventlog import READ_CHANNELS, AppendResult, EventLog, LoggedEvent, ReadSpan
@@ -65,7 +72,12 @@ from graph.store import GraphStore
 
 # Interactions worth a node of their own: timelines and the live customer feed show these.
 MEANINGFUL = frozenset({"sign_up", "setup_completed", "pricing_viewed", "data_exported",
-                        "purchase", "first_login", "trial_started", "subscription_cancelled"})
+                        "purchase", "first_login", "trial_started", "subscription_cancelled",
+                        "newsletter_click"})
+# Every type of Event node a load makes, so every kind of event the live feed shows: the
+# meaningful events, a key feature's first use (connectors/adoption.py) and a solved concern (a
+# Zendesk ticket solved or closed, connectors/zendesk.py).
+INTERACTIONS = MEANINGFUL | {adoption.FIRST_USE, SOLVED}
 EVENT_BATCH = 100_000
 PROGRESS_EVERY = 1_000  # rows between two progress callbacks (a progress bar per row is slow)
 _DONE_LIMIT = 1 << 19  # bare rows remembered as written (then forgotten: they are only a shortcut)
@@ -167,7 +179,8 @@ class Loader:
 
     def __init__(self, store: GraphStore, *, data_dir: Path, batch_size: int = 10_000,
                  taxonomy: Taxonomy | None = None, progress: Progress | None = None,
-                 outbox: Outbox | None = None) -> None:
+                 outbox: Outbox | None = None,
+                 key_features: Collection[str] | None = None) -> None:
         self.store = store
         self.data_dir = Path(data_dir)
         self.batch_size = batch_size
@@ -177,6 +190,9 @@ class Loader:
         self.merges = MergeBook(self.data_dir / "merges.sqlite")
         # The live feed's outbox (graph/feed.py): new interactions, appended once checkpointed.
         self.outbox = outbox if outbox is not None else Outbox(self.data_dir / "feed")
+        # Whose first use makes a feed item (connectors/adoption.py): the analytics' setting.
+        self.key_features = frozenset(key_features) if key_features is not None \
+            else adoption.configured_key_features()
 
     def run(self, source: Source, paths: list[Path], ctx: ReadContext, *,
             provenance: str | None = None) -> LoadSummary:
@@ -348,6 +364,7 @@ class _Run:
         self.read_people: set[str] = set()
         self.read_lines: dict[str, _Where] = {}  # person -> the line of their first event
         self.login_people: set[str] = set()
+        self.feature_people: set[str] = set()  # people with a key-feature event in this load
         self.observed_people: set[str] = set()
         self.companies: set[str] = set()
         self.contents: set[str] = set()
@@ -494,11 +511,15 @@ class _Run:
             self.read_people.add(person)
         if item.type == "login":
             self.login_people.add(person)
+        if adoption.feature_of(item.type, item.properties, self.loader.key_features):
+            self.feature_people.add(person)
         if item.type in MEANINGFUL:
             if item.account is not None:
                 self.resolve(item.account, where)
-            self.interaction(person, event_id, item.type, item.at, dict(item.properties),
-                             account, where)
+            properties = dict(item.properties)
+            if item.type == "newsletter_click" and url is not None:
+                properties.setdefault("url", url)  # what was clicked: the feed says it
+            self.interaction(person, event_id, item.type, item.at, properties, account, where)
 
     def interaction(self, person: str, event_id: str, type_: str, at: datetime,
                     properties: dict[str, Any], account: str | None, where: _Where) -> None:
@@ -631,6 +652,7 @@ class _Run:
         self._stitched_interactions()
         self._reads()
         self._first_logins()
+        self._first_uses()
         self.flush_rels()
         self.store.reconcile_jobs(self.observed_people | merged_people)
         self.summary.proposed = propose_people(self.store, self.loader.merges, self.companies)
@@ -645,7 +667,8 @@ class _Run:
         the node it was folded into (a company first written by name, then folded into its
         domain, is one company)."""
         moves = folds_by_label({"Person": self.resolver.pending_people,
-                                "Company": self.resolver.pending_companies})
+                                "Company": self.resolver.pending_companies},
+                               self.loader.key_features)
         summary = self.summary
         for kind, touched in self._touched.items():
             created = self._created.get(kind, set())
@@ -679,13 +702,15 @@ class _Run:
             if not pending:
                 continue
             folds = final(pending)
-            done = fold(self.store, label, folds, source=self.source)
+            done = fold(self.store, label, folds, source=self.source,
+                        key_features=self.loader.key_features)
             self.summary.merged += done.merged
             self._created.setdefault((label,), set()).update(done.created)
             if label == "Person":
                 kept.update(folds.values())
                 self.read_people.update(folds.values())
                 self.login_people.update(folds.values())
+                self.feature_people.update(folds.values())
         return kept
 
     def identities(self) -> dict[str, str]:
@@ -738,32 +763,56 @@ class _Run:
         READ, its provenance is the files that logged the logins, whichever load derives it."""
         identities = self.identities()
         people = {identities.get(p, p) for p in self.login_people}
+        found = self.loader.events.firsts("login", people, identities)
+        self._derived([(person, f"first_login:{person}", {"type": "first_login", "at": at},
+                        sources) for person, (at, sources) in sorted(found.items())],
+                      identities)
+
+    def _first_uses(self) -> None:
+        """Each touched person's first use of each key feature (connectors/adoption.py), an
+        Event node derived from the log like a first login."""
+        if not self.feature_people or not self.loader.key_features:
+            return
+        identities = self.identities()
+        people = {identities.get(p, p) for p in self.feature_people}
+        found = adoption.first_uses(self.loader.events, self.loader.key_features, people,
+                                    identities)
+        self._derived([(person, adoption.event_id(feature, person),
+                        {"type": adoption.FIRST_USE, "at": at,
+                         "properties": {"feature": feature}}, sources)
+                       for (person, feature), (at, sources) in sorted(found.items())],
+                      identities)
+
+    def _derived(self, found: list[tuple[str, str, dict[str, Any], tuple[str, ...]]],
+                 identities: Mapping[str, str]) -> None:
+        """Event nodes derived from the log: (person, event id, its properties, the files that
+        logged what it was derived from), each written under that provenance and PERFORMED by
+        the person."""
         lines = {identities.get(p, p): w for p, w in self.read_lines.items()}
         first = _Where(self.summary.paths[0], 0)
-        found = self.loader.events.firsts("login", people, identities)
-        by_source: dict[str, list[tuple[str, datetime]]] = {}
-        for person, (at, sources) in sorted(found.items()):
+        by_source: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+        for person, event_id, props, sources in found:
             for provenance in sources or (self.source,):
-                by_source.setdefault(provenance, []).append((person, at))
+                by_source.setdefault(provenance, []).append((person, event_id, props))
         current = self.source
         for provenance, group in sorted(by_source.items()):
             self.start_file(provenance)
-            for person, at in group:
-                event_id = f"first_login:{person}"
+            for person, event_id, props in group:
                 where = lines.get(person, first)
                 self.add_node("Person", {"id": person}, where)
-                self.add_node("Event", {"id": event_id, "type": "first_login", "at": at},
-                              where)
+                self.add_node("Event", {"id": event_id, **props}, where)
                 self.add_rel("PERFORMED", "Person", "Event", {"from": person, "to": event_id},
                              where)
         self.start_file(current)
 
+
 def load_files(store: GraphStore, source: Source, paths: list[Path], *, data_dir: Path,
                ctx: ReadContext | None = None, batch_size: int = 10_000,
-               progress: Progress | None = None) -> LoadSummary:
-    """Load files of one source (the function `relgraph load SOURCE` calls)."""
-    return Loader(store, data_dir=data_dir, batch_size=batch_size, progress=progress).run(
-        source, paths, ctx or ReadContext(source.name))
+               progress: Progress | None = None,
+               key_features: Collection[str] | None = None) -> LoadSummary:
+    """Load files of one source (what `relgraph load SOURCE` does)."""
+    return Loader(store, data_dir=data_dir, batch_size=batch_size, progress=progress,
+                  key_features=key_features).run(source, paths, ctx or ReadContext(source.name))
 
 
 def load_graph_file(store: GraphStore, path: Path, *, rejects_dir: Path,
@@ -778,4 +827,5 @@ def load_graph_file(store: GraphStore, path: Path, *, rejects_dir: Path,
     return loader.run(SOURCE, [Path(path)], ReadContext(SOURCE.name), provenance=source)
 
 
-__all__ = ["Loader", "LoadSummary", "RejectWriter", "load_files", "load_graph_file"]
+__all__ = ["INTERACTIONS", "MEANINGFUL", "Loader", "LoadSummary", "RejectWriter", "load_files",
+           "load_graph_file"]

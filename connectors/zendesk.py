@@ -12,6 +12,8 @@ Summation column, Submitter, Assignee, Group, Priority, Ticket type, Updated at 
     Requester [Requester name], Requester email, Requester id, Organization
     Status, Tags (space- or comma-separated), Via [Channel, Ticket channel], URL [Ticket URL]
     Solved at [Ticket solved - Timestamp]       when it was solved (read like Created at)
+    Updated at [Ticket updated - Timestamp]     when it last changed: the moment of a solved or
+                                                closed ticket whose export has no Solved at
 
 Each ticket becomes a `Concern` keyed "zendesk:<Id>" (text = subject and description, subject,
 channel, created time, status in lower case — new, open, pending, hold or on-hold, solved,
@@ -24,6 +26,14 @@ chat, Phone/Voice -> call, Twitter/Facebook … -> social, anything else (Web fo
 Center …) -> ticket. A ticket whose requester has neither an e-mail nor an id still loads as a
 Concern (counted in a note). Quoted descriptions over several lines are one row, reported at the
 line the row starts on.
+
+A solved or closed ticket is also an interaction of its own for timelines and the live feed: an
+`Event` keyed "zendesk:<Id>:solved" of type `concern_solved`, at the ticket's Solved at (else its
+Updated at; a solved ticket with neither is counted in a note and makes no Event), with the
+concern's key, subject and url in its properties, which the requester PERFORMED (it is
+their concern that was solved). One per ticket: a later export of the same ticket changes it and
+makes no second one, whichever export is loaded first, and an earlier export where the ticket is
+still open adds nothing to it.
 
     >>> import tempfile, pathlib
     >>> from connectors.source import ReadContext
@@ -64,6 +74,9 @@ from connectors.records import (
 from connectors.sniff import Header
 from connectors.source import ReadContext, Source
 from graph.schema import CONCERN_CHANNELS
+
+SOLVED = "concern_solved"  # the type of the Event a solved or closed ticket makes
+_DONE = frozenset({"solved", "closed"})
 
 # Words in a channel name ("Phone call (incoming)", "Facebook post", "Native messaging") -> the
 # schema's concern channel. Checked in this order; the first word found wins.
@@ -129,9 +142,11 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
                   ("Status", "Ticket status"), ("Tags", "Ticket tags"),
                   ("Via", "Channel", "Ticket channel", "Source"),
                   ("URL", "Ticket URL", "Link"),
-                  ("Solved at", "Ticket solved - Timestamp", "Solved", "Date solved")],
+                  ("Solved at", "Ticket solved - Timestamp", "Solved", "Date solved"),
+                  ("Updated at", "Ticket updated - Timestamp", "Updated", "Updated At",
+                   "Date updated")],
     )
-    anonymous = 0
+    anonymous = undated = 0
     for row in rows:
         if isinstance(row, BadLine):
             yield row
@@ -158,13 +173,21 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
             except ValueError as exc:
                 yield BadLine(path, row.line, "Solved at", str(exc))
                 continue
+        status = row["Status"].casefold() if row["Status"] else None
+        done_at = solved_at
+        if status in _DONE and done_at is None and row["Updated at"]:
+            try:
+                done_at = ctx.clock.parse(row["Updated at"])
+            except ValueError as exc:
+                yield BadLine(path, row.line, "Updated at", str(exc))
+                continue
         concern = KeyRef("Concern", "zendesk:" + ticket_id)
         props: dict[str, Any] = {"text": text, "channel": channel_of(row["Via"]) or "ticket",
                                  "at": at}
         if subject:
             props["subject"] = subject
-        if row["Status"]:
-            props["status"] = row["Status"].casefold()
+        if status:
+            props["status"] = status
         if solved_at is not None:
             props["solved_at"] = solved_at
         if row["URL"]:
@@ -190,9 +213,25 @@ def read(path: Path, ctx: ReadContext) -> Iterator[ReadItem]:
         if person is not None:
             yield Link("RAISED", person, concern, line=row.line)
         yield Tag(concern, text=text, topics=split_tags(row["Tags"]), line=row.line)
+        if status in _DONE:
+            if done_at is None:
+                undated += 1
+                continue
+            solved = KeyRef("Event", f"{concern.key}:solved")
+            # Solved and closed are one moment to the feed (Zendesk closes a solved ticket
+            # days later): not in the properties, so either export makes the same Event.
+            yield Node(solved, {"type": SOLVED, "at": done_at, "properties": {
+                k: v for k, v in (("concern", concern.key), ("subject", subject),
+                                  ("url", row["URL"])) if v}},
+                line=row.line)
+            if person is not None:
+                yield Link("PERFORMED", person, solved, line=row.line)
     if anonymous:
         ctx.note(f"{path.name}: {anonymous} ticket(s) had no requester e-mail or id; they were "
                  "loaded as concerns raised by no one")
+    if undated:
+        ctx.note(f"{path.name}: {undated} solved or closed ticket(s) had no Solved at or "
+                 "Updated at time; they are not in the customer feed as solved")
 
 
 SOURCE = Source("zendesk", read, "Zendesk ticket export CSV -> concerns raised by requesters, "

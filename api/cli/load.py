@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Ta
 from rich.text import Text
 
 from api.cli.common import err, opened_store, out, parse_as_of
+from connectors.adoption import configured_key_features
 from connectors.dates import zone
 from connectors.manifest import LoadSpec, read_manifest
 from connectors.pipeline import Loader, LoadSummary
@@ -33,12 +34,15 @@ class _Rate(ProgressColumn):
 def run_spec(store: GraphStore, spec: LoadSpec) -> LoadSummary:
     settings = get_settings()
     ctx = spec.context()
+    # whose first use the feed shows (connectors/adoption.py); a bad analytics file stops
+    # the load here, before anything is read
+    key_features = configured_key_features(settings.analytics_config)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), _Rate(),
                   console=err, transient=True) as bar:
         task = bar.add_task(f"{spec.source}: {', '.join(p.name for p in spec.paths)}",
                             total=None)
         loader = Loader(store, data_dir=settings.data_dir, batch_size=settings.batch_size,
-                        progress=lambda n: bar.advance(task, n))
+                        progress=lambda n: bar.advance(task, n), key_features=key_features)
         return loader.run(source(spec.source), spec.paths, ctx)
 
 

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from api.cli.common import Format, FormatOpt, opened_store, out, plain
+from connectors.adoption import configured_key_features
 from connectors.merges import STATUSES, MergeBook, approve, evidence_line
 from graph.settings import get_settings
 
@@ -50,7 +51,8 @@ def merges_approve(proposal: Annotated[int, typer.Argument(help="the merge's id"
     """Merge the two as they are now: every relationship moved to the kept node, both ids kept.
     Refused, and marked stale, when a later load made them two e-mails (two domains)."""
     with opened_store() as store:
-        decided = approve(store, _book(), proposal)
+        decided = approve(store, _book(), proposal, key_features=configured_key_features(
+            get_settings().analytics_config))
     if decided.note and decided.note.startswith("already one node"):
         out.print(f"[green]approved[/]: {decided.note}")
         return

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from connectors.pipeline import MEANINGFUL
+from connectors.pipeline import INTERACTIONS
 from graph.schema import COMPANY_FLAGS, CONCERN_CHANNELS, CONTENT_KINDS, TRIGGER_TYPES
 
 
@@ -17,9 +17,10 @@ def _enum(name: str, values: frozenset[str] | tuple[str, ...], description: str)
     return strawberry.enum(members, description=description)  # type: ignore[no-any-return]
 
 
-# What the live customer feed shows: the pipeline's meaningful interactions (Event nodes), a
+# What the live customer feed shows: the pipeline's interactions (Event nodes: the meaningful
+# events, a newsletter click, a concern solved, a key feature used for the first time), a
 # concern raised, a buying trigger at a customer.
-INTERACTION_TYPES = (*sorted(MEANINGFUL), "concern_raised", "trigger")
+INTERACTION_TYPES = (*sorted(INTERACTIONS), "concern_raised", "trigger")
 
 if TYPE_CHECKING:  # built at run time from the schema's sets; to the type checker, enums
     ContentKind = Enum

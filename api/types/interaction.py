@@ -26,7 +26,9 @@ class FeedFilter:
 
 
 @strawberry.type(description="A meaningful interaction: a first login, setup completed, a "
-                             "pricing-page visit, a data export, a concern raised, a buying "
+                             "pricing-page visit, a data export, a newsletter click, a key "
+                             "feature used for the first time (FEATURE_USED, the feature in "
+                             "properties.feature), a concern raised or solved, a buying "
                              "trigger at a customer …")
 class Interaction:
     id: strawberry.ID

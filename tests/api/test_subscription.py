@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 
 from graph.store import GraphStore
 from tests.api.conftest import Server, running_server, server_env, trigger_world
+from tests.worlds.interactions import write_exports
 
 pytestmark = pytest.mark.anyio
 FEED = """subscription ($filter: FeedFilter) { customerFeed(filter: $filter) {
@@ -150,6 +151,49 @@ def load_in_another_process(store: GraphStore, tmp_path: Path) -> None:
                                 "PYTHONPATH", env["PYTHONPATH"])},
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_solved_tickets_clicks_and_first_uses_reach_the_subscription(
+        feed_server: Server, store: GraphStore, tmp_path: Path) -> None:
+    """A `relgraph load --manifest` in another process of the Zendesk, Mailchimp and Segment
+    exports (tests/worlds/interactions.py): a subscriber to the three later kinds receives each
+    of them, worded by their type and properties, and nothing else."""
+    async with websocket(feed_server, feed_server.tokens["read"]) as ws:
+        assert (await receive(ws))["type"] == "connection_ack"
+        await subscribe(ws, "ada", {"people": ["ada@acme.com"]})
+        await until_subscribed(feed_server, ws, "ada@acme.com")
+        await subscribe(ws, "new", {"types": ["CONCERN_SOLVED", "NEWSLETTER_CLICK",
+                                              "FEATURE_USED"]})
+        await asyncio.sleep(0.5)  # let the second subscription start
+        exports = write_exports(tmp_path / "exports")
+        env = server_env(store, tmp_path)
+        result = subprocess.run(
+            [sys.executable, "-m", "api.cli", "load", "--manifest", str(exports / "manifest.toml")],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+        got: list[dict[str, Any]] = []
+        expected = 3 + 4 + 2  # tickets solved, clicks, first uses of a key feature
+        while len(got) < expected:
+            message = await receive(ws)
+            if message["id"] == "new":  # (a late warm-up may still reach "ada")
+                got.append(message["payload"]["data"]["customerFeed"])
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for item in got:
+            by_type.setdefault(item["type"], []).append(item)
+        assert {t: len(v) for t, v in by_type.items()} == {
+            "CONCERN_SOLVED": 3, "NEWSLETTER_CLICK": 4, "FEATURE_USED": 2}
+        solved = {i["id"]: i for i in by_type["CONCERN_SOLVED"]}["zendesk:5101:solved"]
+        assert solved["at"] == "2026-11-03T16:30:00Z"
+        assert solved["person"] == {"id": "ada@apex.co", "name": "Ada Lovelace"}
+        assert solved["company"] == {"id": "apex.co", "name": "Apex Systems"}
+        assert solved["properties"] == {"concern": "zendesk:5101", "subject": "Renewal at risk"}
+        ben = next(i for i in by_type["NEWSLETTER_CLICK"] if i["person"]["id"] == "ben@apex.co")
+        assert ben["properties"]["campaign"] == "roundup-2026-11-10"
+        assert ben["properties"]["url"] == "https://www.relgraph.io/guides/onboarding-checklist"
+        assert sorted(i["properties"]["feature"] for i in by_type["FEATURE_USED"]) == [
+            "invite_sent", "report_created"]
+        await ws.send(json.dumps({"id": "ada", "type": "complete"}))
+        await ws.send(json.dumps({"id": "new", "type": "complete"}))
 
 
 async def test_a_websocket_without_a_valid_key_is_refused(server: Server) -> None:

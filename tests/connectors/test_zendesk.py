@@ -39,7 +39,8 @@ def write(tmp_path: Path, text: str | bytes, name: str = "tickets.csv") -> Path:
 
 
 def concerns(items: list) -> dict[str, Node]:
-    return {i.ref.key: i for i in items if isinstance(i, Node) and isinstance(i.ref, KeyRef)}
+    return {i.ref.key: i for i in items if isinstance(i, Node) and isinstance(i.ref, KeyRef)
+            and i.ref.label == "Concern"}
 
 
 def bad(items: list) -> list[tuple[int, str | None]]:
@@ -73,7 +74,9 @@ def test_legacy_export_fixture() -> None:
         (2, "zendesk:1201"), (6, "zendesk:1202"), (7, "zendesk:1203"), (8, "zendesk:1204"),
         (10, "zendesk:1206")]
     assert ctx.notes == ["tickets.csv: 1 ticket(s) had no requester e-mail or id; they were "
-                         "loaded as concerns raised by no one"]
+                         "loaded as concerns raised by no one",
+                         "tickets.csv: 1 solved or closed ticket(s) had no Solved at or Updated "
+                         "at time; they are not in the customer feed as solved"]
     assert ctx.clock.naive == 1  # 1203 was written without a zone
 
 
@@ -154,6 +157,44 @@ def test_each_ticket_keeps_its_status_and_when_it_was_solved(tmp_path: Path) -> 
     legacy = concerns(run(FIXTURES / "tickets.csv"))  # its "Solved at" column
     assert legacy["zendesk:1202"].props["solved_at"] == datetime(2024, 3, 7, 10, tzinfo=UTC)
     assert "solved_at" not in legacy["zendesk:1206"].props  # closed, no instant exported
+
+
+def solved_events(items: list) -> dict[str, Node]:
+    return {i.ref.key: i for i in items if isinstance(i, Node) and isinstance(i.ref, KeyRef)
+            and i.ref.label == "Event"}
+
+
+def test_a_solved_or_closed_ticket_is_an_interaction_of_its_own(tmp_path: Path) -> None:
+    items = run(FIXTURES / "tickets.csv")
+    (key, event), = solved_events(items).items()  # 1206 is closed, but no time says when
+    assert key == "zendesk:1202:solved" and event.line == 6
+    assert event.props == {"type": "concern_solved", "at": datetime(2024, 3, 7, 10, tzinfo=UTC),
+                           "properties": {"concern": "zendesk:1202",
+                                          "subject": "Invoice shows the wrong VAT"}}
+    performed = [(i.start.email, i.end.key) for i in items
+                 if isinstance(i, Link) and i.type == "PERFORMED"]
+    assert performed == [("grace@globex.io", "zendesk:1202:solved")]  # whose concern it was
+    explore = solved_events(run(write(tmp_path, EXPLORE_STATUSES)))
+    assert {k: e.props["at"] for k, e in explore.items()} == {
+        "zendesk:5:solved": datetime(2026, 10, 22, 10, 30, tzinfo=UTC),
+        "zendesk:6:solved": datetime(2026, 10, 20, 12, 0, tzinfo=UTC)}
+
+
+UPDATED = (HEADER + ",Updated at\n"
+           "7,Ada,ada@acme.com,Invoice,Wrong address,Closed,Mail,,2026-10-01 09:00,Acme,"
+           "2026-10-05 08:00\n"
+           "8,Ada,ada@acme.com,Slow,Reports are slow,Open,Mail,,2026-10-02 09:00,Acme,whenever\n")
+
+
+def test_without_a_solved_instant_the_last_update_says_when(tmp_path: Path) -> None:
+    ctx = ReadContext("zendesk")
+    items = run(write(tmp_path, UPDATED), ctx)
+    assert {k: e.props["at"] for k, e in solved_events(items).items()} == {
+        "zendesk:7:solved": datetime(2026, 10, 5, 8, tzinfo=UTC)}
+    assert bad(items) == []  # an open ticket's update time is never read
+    assert "zendesk:8" in concerns(items) and ctx.notes == []
+    broken = run(write(tmp_path, UPDATED.replace("2026-10-05 08:00", "later")))
+    assert bad(broken) == [(2, "Updated at")] and "zendesk:7" not in concerns(broken)
 
 
 def test_a_bad_solved_instant_rejects_its_row(tmp_path: Path) -> None:

@@ -25,11 +25,15 @@ import pytest
 
 from api.app import create_app
 from api.web.signin import COOKIE
+from connectors.manifest import read_manifest
+from connectors.pipeline import Loader
+from connectors.source import source
 from graph.store import GraphStore
 from tests.api.conftest import api_settings, make_tokens
 from tests.conformance.helpers import load_demo
 from tests.conftest import DEMO
 from tests.web.conftest import LiveServer
+from tests.worlds.interactions import write_exports
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -262,6 +266,38 @@ async def test_insights_say_when_there_are_no_customers(screens: Screens) -> Non
     assert data["customers"] == 0 and data["filtered"] is False
 
 
+@pytest.mark.anyio
+async def test_the_feed_opens_on_solved_tickets_clicks_and_first_uses(
+        screens: Screens, tmp_path: Path) -> None:
+    """The Zendesk, Mailchimp and Segment exports of tests/worlds/interactions.py loaded into
+    the screen's data dir: the feed's filter by kind names the three later kinds."""
+    exports = write_exports(tmp_path / "exports")
+    for spec in read_manifest(exports / "manifest.toml"):
+        summary = Loader(screens.store, data_dir=tmp_path).run(
+            source(spec.source), spec.paths, spec.context())
+        assert summary.rejected == 0, summary.examples
+    data = await screens.data("/screens/data/feed",
+                              kind="concern_solved,newsletter_click,feature_used")
+    assert {"concern_solved", "newsletter_click", "feature_used"} <= set(data["kinds"])
+    items = data["items"]
+    assert [i["type"] for i in items] == [  # the most recent first: 10 November to 16 October
+        "NEWSLETTER_CLICK", "CONCERN_SOLVED", "CONCERN_SOLVED", "FEATURE_USED",
+        "NEWSLETTER_CLICK", "NEWSLETTER_CLICK", "NEWSLETTER_CLICK", "FEATURE_USED",
+        "CONCERN_SOLVED"]
+    solved = items[1]
+    assert (solved["id"], solved["at"]) == ("zendesk:5103:solved", "2026-11-04T09:00:00Z")
+    assert solved["properties"] == {"concern": "zendesk:5103", "subject": "Invoice address"}
+    assert (solved["person"]["id"], solved["person"]["name"]) == ("fay@apex.co", "Fay Ngata")
+    assert solved["company"]["id"] == "apex.co"
+    first = items[3]
+    assert (first["id"], first["at"], first["properties"]) == (
+        "first_feature:invite_sent:ada@apex.co", "2026-11-03T14:05:00Z",
+        {"feature": "invite_sent"})
+    click = items[0]
+    assert click["person"]["id"] == "ben@apex.co" and click["properties"]["url"] == (
+        "https://www.relgraph.io/guides/onboarding-checklist")
+
+
 # --- in a browser -----------------------------------------------------------------------------
 
 def segment_signup(path: Path, *, email: str, name: str, user: str) -> Path:
@@ -398,3 +434,41 @@ def test_a_company_page_and_a_missing_one(page: Page, live_server: LiveServer) -
     response = page.goto(f"{live_server.url}/people/nobody@example.com")
     assert response is not None and response.status == 404
     assert "nobody@example.com" in page.locator("main").inner_text()
+
+
+def test_the_feed_words_solved_tickets_clicks_and_first_uses(
+        page: Page, live_server_factory: Any, tmp_path: Path) -> None:
+    """The three later kinds on the screen, in words: the Zendesk, Mailchimp and Segment
+    exports of tests/worlds/interactions.py loaded before the server starts."""
+    exports = write_exports(tmp_path / "exports")
+
+    def load_exports(data_dir: Path, env: dict[str, str]) -> None:
+        result = subprocess.run([sys.executable, "-m", "api.cli", "load", "--manifest",
+                                 str(exports / "manifest.toml")], env=env, cwd=data_dir,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    server = live_server_factory(load_exports)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    open_feed(page, server)
+    counts = {kind: page.locator(f'#feed > li[data-type="{kind}"]').count()
+              for kind in ("concern_solved", "newsletter_click", "feature_used")}
+    assert counts == {"concern_solved": 3, "newsletter_click": 4, "feature_used": 2}
+
+    def card(item_id: str) -> str:  # the words, not their CSS capitals
+        return page.locator(f'#feed > li[data-id="{item_id}"]').text_content() or ""
+
+    solved = card("zendesk:5101:solved")
+    assert "Ada Lovelace" in solved and "Solved" in solved
+    assert "had a ticket solved" in solved and "Renewal at risk" in solved
+    first = card("first_feature:report_created:ada@apex.co")
+    assert "Key feature" in first and "used report created for the first time" in first
+    clicks = page.locator('#feed > li[data-type="newsletter_click"]')
+    words = [clicks.nth(n).text_content() or "" for n in range(clicks.count())]
+    assert len(words) == 4 and all("Newsletter" in w for w in words)
+    assert any("Ben Okafor" in w and "clicked a link in roundup-2026-11-10" in w
+               and "relgraph.io/guides/onboarding-checklist" in w for w in words)
+    assert any("Raj Patel" in w and "clicked a link in the newsletter" in w
+               and "relgraph.io/papers/crm-playbook" in w for w in words)
+    assert problems == []

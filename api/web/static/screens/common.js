@@ -220,7 +220,9 @@ export function whatHappened(item) {
     case "setup_completed":
       return p.steps ? `completed setup (${plural(p.steps, "step", "steps")})` : "completed setup";
     case "feature_used":
-      return p.feature ? `used ${p.feature} for the first time` : "used a key feature for the first time";
+      return p.feature ? `used ${featureWords(p.feature)} for the first time` : "used a key feature for the first time";
+    case "newsletter_click":
+      return p.campaign ? `clicked a link in ${p.campaign}` : "clicked a link in the newsletter";
     case "pricing_viewed":
       return "looked at the pricing page";
     case "data_exported": {
@@ -235,6 +237,8 @@ export function whatHappened(item) {
       return "cancelled the subscription";
     case "concern_raised":
       return CHANNELS[p.channel] || "raised a concern";
+    case "concern_solved":
+      return "had a ticket solved";
     case "trigger": {
       const words = TRIGGERS[p.trigger_type] || String(p.trigger_type || "had a buying trigger").replace(/_/g, " ");
       const amount = p.amount ? money(p.amount, p.currency) : null;
@@ -256,7 +260,24 @@ export function quoteOf(item) {
     return subject ? (first ? `${subject}: ${first}` : subject) : first;
   }
   if (item.type === "trigger") return String(item.text || p.details || "").trim();
+  if (item.type === "concern_solved") return p.subject ? String(p.subject).trim() : "";
+  if (item.type === "newsletter_click") return p.url ? linkText(p.url) : "";
   return "";
+}
+
+/** A feature's name as words: report_created -> "report created". */
+function featureWords(name) {
+  return String(name).replace(/[_-]+/g, " ").trim();
+}
+
+/** A URL as a reader recognises it: host and path, without the scheme and "www.". */
+function linkText(url) {
+  try {
+    const u = new URL(url);
+    return `${u.host.replace(/^www\./, "")}${u.pathname === "/" ? "" : u.pathname}`;
+  } catch (_) {
+    return String(url);
+  }
 }
 
 /** Where: the person's location, else their company's country. */

@@ -842,13 +842,10 @@ class _Events:
             return False
         self.n += 1
         msg["messageId"] = f"{self.ids}{self.n:09x}"
-        self._line(orjson.dumps(msg).decode())
-        return True
-
-    def _line(self, line: str) -> None:
-        self.buffer.append(line)
+        self.buffer.append(orjson.dumps(msg).decode())
         if len(self.buffer) >= 4096:
             self.flush()
+        return True
 
     def flush(self) -> None:
         # A warehouse dump is in no useful order: each block of lines is shuffled.
@@ -858,18 +855,8 @@ class _Events:
 
     def track(self, user: str, event: str, at: datetime, group: str,
               props: dict[str, Any] | None = None) -> None:
-        """A track call: most of a world's lines, so written from a template rather than a dict
-        through orjson (the same bytes: the ids, names and groups here need no escaping)."""
-        stamp = _iso(at)
-        if stamp > self.now:
-            return
-        self.n += 1
-        self._line(f'{{"type":"track","event":"{event}","userId":"{user}","timestamp":"{stamp}",'
-                   f'"context":{{"groupId":"{group}","library":{{"name":"analytics-node"}}}},'
-                   f'"properties":{orjson.dumps(props).decode() if props else "{}"},'
-                   f'"messageId":"{self.ids}{self.n:09x}"}}')
-        if event in _MEANINGFUL:
-            self.meaningful += 1
+        self._track(user, event, (at - _EPOCH) // _MICRO, group,
+                    orjson.dumps(props).decode() if props else "{}")
 
     def page(self, at: datetime, url: str, *, user: str | None = None,
              anonymous: str | None = None, who: int | None = None) -> None:
@@ -1032,6 +1019,9 @@ class _Events:
                           who=u.index)
 
     def _track(self, user: str, event: str, t: int, group: str, props: str) -> None:
+        """A track call at `t` (microseconds since the epoch), `props` already JSON: most of a
+        world's lines, so written from a template rather than a dict through orjson (the same
+        bytes: the ids, event names and groups here need no escaping)."""
         if t > self.now_us:
             return
         self.n += 1

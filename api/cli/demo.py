@@ -137,7 +137,6 @@ def load_world(directory: Path) -> None:
 def headlines(directory: Path, data_dir: Path) -> None:
     """What a customer-success team asks first, with the evidence."""
     from analytics.config import load_config
-    from analytics.customers import has_churned
     from analytics.run import open_analysis
 
     settings = get_settings()
@@ -150,8 +149,7 @@ def headlines(directory: Path, data_dir: Path) -> None:
         for r in run.outreach(10):
             out.print(Text(f"{r.name or r.person_id} [{r.kind}]: {r.reason}"))
         out.rule("Accounts at risk (lowest health first)")
-        gone = {a.customer_id for a in run.world.accounts if has_churned(a, run.as_of)}
-        for h in [h for h in run.at_risk() if h.customer_id not in gone][:8]:
+        for h in run.at_risk()[:8]:  # churned accounts are not at risk (analytics/health.py)
             out.print(Text(f"{names.get(h.customer_id, h.customer_id)}: {h.explain()}"))
         out.rule("When more activity is bad news")
         for x in run.anomalies(include_expected=False)[:12]:

@@ -86,6 +86,16 @@ def _fold(name: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().replace(",", " ")
 
 
+def similar_names(one: str, other: str) -> bool:
+    """The rule's name test on its own: the folded names score THRESHOLD or more.
+
+    >>> similar_names("Lovelace, Ada", "Ada Lovelace"), similar_names("Ada Larsen", "Bo Ek")
+    (True, False)
+    """
+    a, b = _fold(one.strip()), _fold(other.strip())
+    return bool(a and b) and (a == b or fuzz.token_sort_ratio(a, b) >= THRESHOLD * 100)
+
+
 # --- the book -------------------------------------------------------------------------------
 
 # Layout 2 (PRAGMA user_version): each pair once, in canonical order (a < b) behind a unique

@@ -457,7 +457,10 @@ class _Run:
         end_label, end = self.resolve(item.end, where)
         row = {**item.props, "from": start, "to": end}
         if item.type == "WORKS_AT" and isinstance(item.end, CompanyRef):
-            self.resolver.claim_email(item.end, start, item.observed_at)
+            # the row's own address is the evidence (the person's key may be another of theirs)
+            email = item.start.email if isinstance(item.start, PersonRef) else None
+            self.resolver.claim_email(item.end, (email and self.resolver.email(email)) or start,
+                                      item.observed_at)
         if item.observed_at is not None:
             row[OBSERVED] = item.observed_at
             if item.type == "WORKS_AT":

@@ -4,7 +4,18 @@ People: keyed by normalised e-mail (`graph.keys`). Without one, by the source ke
 gives ("linkedin:https://www.linkedin.com/in/ada"). A row that names both teaches the resolver
 that the source key *is* that e-mail: the source key becomes an alias of the e-mail's node (a
 node already keyed by it is folded in at the end of the load), so every later row that names only
-the source key lands on the e-mail's node. Anything fuzzier (the same name at the same company)
+the source key lands on the e-mail's node.
+
+Two e-mail addresses are two people, but for one case: a CRM record (the same HubSpot Record
+ID, Salesforce Contact ID, LinkedIn profile …) that named one address and now names another,
+under a similar name (the merge proposals' name rule). That is the CRM saying the person changed
+jobs and it updated their e-mail: the two addresses are one person, so their jobs are one
+history (the older job ends where the newer is first seen, graph/merging.py). The kept key is
+the smaller of the two addresses, so the graph does not depend on the order the snapshots
+load in; the other becomes an alias, and the stored `email` is the newest one observed. Under
+another name it is a record reused for someone else: two people, and a note says so.
+
+Anything fuzzier (the same name at the same company)
 is never merged here: it becomes a proposed merge (`connectors/merges.py`) a person decides.
 
 Companies: keyed by registrable domain. A company first seen by name only gets a name key
@@ -25,9 +36,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from connectors.companies import CompanyEvidence, Decision
+from connectors.merges import similar_names
 from connectors.records import CompanyRef, CustomerRef, KeyRef, PersonRef, Ref
 from graph import keys
 from graph.keys import company_name_key, is_domain_key
+from graph.questions.nodes import NODES, NodesQuery
 from graph.schema import node_type
 from graph.store import GraphStore
 
@@ -61,11 +74,16 @@ class Resolver:
     _company_texts: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = field(
         default_factory=dict, repr=False)
     _work_domains: dict[str, str | None] = field(default_factory=dict, repr=False)
+    # The name each record (a source key paired with an e-mail) gave in this load, for telling
+    # a record whose e-mail changed from a record reused for somebody else; the store's nodes
+    # are asked for the records of earlier loads (rare: only when a record's e-mail changed).
+    store: GraphStore | None = field(default=None, repr=False)
+    _record_names: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_store(cls, store: GraphStore) -> Resolver:
         resolver = cls(person_aliases=store.aliases("Person"),
-                       company_aliases=store.aliases("Company"))
+                       company_aliases=store.aliases("Company"), store=store)
         for key, name in store.companies():
             if is_domain_key(key) and name:
                 try:
@@ -98,8 +116,32 @@ class Resolver:
         if strong is None and weak is None:
             raise BadRef("email", "no e-mail address and no other id for this person")
         if strong is not None and weak is not None and weak != strong:
-            self._learn_person(weak, self._person_alias(strong))
+            known, now = self._person_alias(weak), self._person_alias(strong)
+            if known != weak and known != now and self._same_person(weak, known, ref.name):
+                keep, other = sorted((known, now))  # the record's e-mail changed
+                self.person_aliases[other] = keep
+                self.pending_people[other] = keep
+            else:
+                self._learn_person(weak, now)
+            key = self._person_alias(strong)
+            if ref.name and ref.name.strip() and self._person_alias(weak) == key:
+                self._record_names[weak] = ref.name.strip()  # the record is this person
+            return key
         return self._person_alias(strong or weak)  # type: ignore[arg-type]
+
+    def _same_person(self, record: str, holder: str, name: str | None) -> bool:
+        """Is the person a row names with `record` (already the alias of `holder`, under
+        another e-mail) the holder? Yes when the names are similar (module doc)."""
+        before = self._record_names.get(record)
+        if before is None and self.store is not None:
+            found = self.store.ask(NODES, NodesQuery("Person", (holder,))).get(holder, {})
+            before = found.get("name") if isinstance(found.get("name"), str) else None
+        if name and before and similar_names(name, before):
+            return True
+        self.note("rows whose record id already names someone with another e-mail, under "
+                  "another name, were kept as another person (a record reused for somebody "
+                  "else)")
+        return False
 
     @staticmethod
     def email(text: str) -> str | None:

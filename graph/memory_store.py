@@ -45,7 +45,7 @@ from graph.model import (
     as_utc,
     now_utc,
 )
-from graph.questions import A, Q, Question
+from graph.questions import MAX_REKEYS, A, Q, Question, rekeyed
 from graph.questions.profile import PROFILE, ProfileQuery
 from graph.questions.readers import COMPANIES, READERS
 from graph.rows import (
@@ -324,7 +324,7 @@ class MemoryStore:
         if not self.created:
             return []
         self.created = False
-        return [f"created the embedded graph {self.path}"]
+        return [f"the embedded graph {self.path}"]
 
     def close(self) -> None:
         if self._journal is not None:
@@ -651,10 +651,21 @@ class MemoryStore:
         return GraphView(self._nodes, self._succ, self._pred, self._labels, self._flags)
 
     def ask(self, question: Question[Q, A], query: Q) -> A:
-        """Run a question (graph/questions/) on the graph as it is now."""
-        prepared = question.prepare(query)
-        with self._reading():
-            return question.embedded(self._view(), prepared)
+        """Run a question (graph/questions/) on the graph as it is now. A node named by a key
+        folded into another (an old e-mail) is answered as the node it is now."""
+        for attempt in range(MAX_REKEYS + 1):
+            prepared = question.prepare(query)
+            with self._reading():
+                try:
+                    return question.embedded(self._view(), prepared)
+                except NodeNotFound as missing:
+                    now = self._state.aliases.get(missing.label, {}).get(missing.key)
+                    retry = rekeyed(question, query, missing.key, now) \
+                        if now and attempt < MAX_REKEYS else None
+                    if retry is None:
+                        raise
+            query = retry
+        raise AssertionError("unreachable")
 
     async def ask_async(self, question: Question[Q, A], query: Q) -> A:
         """The same, in a worker thread: the event loop never waits on a graph walk."""

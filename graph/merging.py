@@ -1,7 +1,8 @@
 """Rules both stores share for folding one node into another and for dating observed jobs.
 
-Folding (`merge_nodes`): the kept node's values win, the folded node fills what the kept one
-lacks; provenance is united; the earliest first_seen and latest last_seen are kept; the folded
+Folding (`merge_nodes`): the kept node's values win (the folded node's, when both were
+observed and it was observed later), the other fills what the winner lacks; provenance is
+united; the earliest first_seen and latest last_seen are kept; the folded
 key (and any keys folded into it before) become `aliases` of the kept node, so a later load that
 names the folded key lands on the kept node. A key names one node: a fold that would record as
 an alias of the kept node a key another node already holds is refused (`check_folds`).
@@ -9,9 +10,16 @@ an alias of the kept node a key another node already holds is refused (`check_fo
 Observed jobs: a snapshot export says where someone works at one moment. Each WORKS_AT that came
 from such exports has first_seen and last_seen (earliest and latest observation). From those
 alone — so any load order gives the same dates:
-- a job ends (`until`) at the first observation of another employer after its last observation;
+- a job ends (`until`) when a newer employer is first observed: the earliest first observation
+  of another employer after its own first observation. Sightings of the older job after that
+  are lag, not news: a CRM nobody updated keeps showing the old job after the person moved (sales
+  never heard), but no export shows a job before it began. So two exports that disagree are read
+  as the later employer being the truth, whichever export is the newer file;
 - a job starts (`since`) at its first observation if an earlier job of the person is known,
-  else its start is unknown (None: current since forever, as far as the evidence goes).
+  else its start is unknown (None: current since forever, as far as the evidence goes);
+- jobs first observed at the same moment are concurrent: neither ends the other.
+The price: someone who went back to an earlier employer (A, then B, then A again) is one A job
+first seen before B, so they read as still at B.
 """
 
 from __future__ import annotations
@@ -22,12 +30,19 @@ from datetime import datetime
 from typing import Any
 
 from graph.errors import AliasTaken
+from graph.schema import STORE_SET
 
 
 def merged_props(kept: Mapping[str, Any], folded: Mapping[str, Any],
                  folded_key: str | None = None) -> dict[str, Any]:
-    """The properties of the kept node or relationship after folding `folded` into it."""
+    """The properties of the kept node or relationship after folding `folded` into it: the
+    kept values win, unless both were observed (snapshot exports) and the folded one later:
+    then its values do (the newest observation, whichever side the fold keeps)."""
+    newer = (folded.get("last_seen") is not None and kept.get("last_seen") is not None
+             and folded["last_seen"] > kept["last_seen"])
     result = {**folded, **kept}
+    if newer:  # the data properties only: what the stores keep themselves stays as it was
+        result.update((k, v) for k, v in folded.items() if v is not None and k not in STORE_SET)
     sources = list(kept.get("sources") or ())
     sources += [s for s in folded.get("sources") or () if s not in sources]
     if sources:
@@ -83,16 +98,14 @@ def job_dates(jobs: Iterable[ObservedJob]) -> dict[str, tuple[datetime | None, d
     jobs = list(jobs)
     dates: dict[str, tuple[datetime | None, datetime | None]] = {}
     for job in jobs:
-        later = []
+        newer = []
         earlier = False
         for other in jobs:
             if other.company == job.company:
                 continue
-            if other.first_seen > job.last_seen:
-                later.append(other.first_seen)
-            elif other.last_seen > job.last_seen:
-                later.append(other.last_seen)
-            if other.first_seen < job.first_seen:
+            if other.first_seen > job.first_seen:
+                newer.append(other.first_seen)
+            elif other.first_seen < job.first_seen:
                 earlier = True
-        dates[job.company] = (job.first_seen if earlier else None, min(later, default=None))
+        dates[job.company] = (job.first_seen if earlier else None, min(newer, default=None))
     return dates

@@ -51,7 +51,7 @@ from graph.model import (
     as_utc,
     now_utc,
 )
-from graph.questions import A, Cypher, Q, Question
+from graph.questions import MAX_REKEYS, A, Cypher, Q, Question, rekeyed
 from graph.questions.profile import PROFILE, ProfileQuery
 from graph.questions.readers import COMPANIES, READERS
 from graph.rows import batches, node_row, rel_row
@@ -293,13 +293,16 @@ RETURN row.i AS i, a IS NULL AS no_start, b IS NULL AS no_end"""
 
 def _fold_props(v: str, kept: str, folded: str, props: tuple[Prop, ...]) -> str:
     """SET clause folding map `folded` into `v` whose old properties are map `kept`: kept values
-    win; provenance united; earliest first_seen, latest last_seen (as graph.merging)."""
+    win, unless both were observed and `folded` later; provenance united; earliest first_seen,
+    latest last_seen (as graph.merging)."""
     def pick(name: str, op: str) -> str:
         a, b = f"{kept}.{name}", f"{folded}.{name}"
         return (f"CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL THEN {a} "
                 f"WHEN {b} {op} {a} THEN {b} ELSE {a} END")
 
-    sets = [f"{v}.{p.name} = coalesce({kept}.{p.name}, {folded}.{p.name})" for p in props]
+    newer = f"coalesce({folded}.last_seen > {kept}.last_seen, false)"
+    sets = [f"{v}.{p.name} = CASE WHEN {newer} THEN coalesce({folded}.{p.name}, {kept}.{p.name}) "
+            f"ELSE coalesce({kept}.{p.name}, {folded}.{p.name}) END" for p in props]
     sets += [
         f"{v}.sources = coalesce({kept}.sources, []) + [s IN coalesce({folded}.sources, [])"
         f" WHERE NOT s IN coalesce({kept}.sources, [])]",
@@ -479,7 +482,21 @@ class Neo4jStore:
     # --- questions (graph/questions/) --------------------------------------------------------
 
     def ask(self, question: Question[Q, A], query: Q) -> A:
-        """Run a question: its one Cypher round trip, under the server-side time limit."""
+        """Run a question: its one Cypher round trip, under the server-side time limit. A node
+        named by a key folded into another (an old e-mail) is answered as the node it is now:
+        one more round trip finds the node holding the key, only when the key is no node."""
+        for attempt in range(MAX_REKEYS + 1):
+            try:
+                return self._ask_once(question, query)
+            except NodeNotFound as missing:
+                now = self._holder(missing.label, missing.key) if attempt < MAX_REKEYS else None
+                retry = rekeyed(question, query, missing.key, now) if now else None
+                if retry is None:
+                    raise
+                query = retry
+        raise AssertionError("unreachable")
+
+    def _ask_once(self, question: Question[Q, A], query: Q) -> A:
         prepared = question.prepare(query)
         cypher = question.cypher(prepared)
 
@@ -488,8 +505,31 @@ class Neo4jStore:
 
         return question.from_records(prepared, self._run(question.name, work, write=False))
 
+    def _holder(self, label: str, key: str) -> str | None:
+        """The key of the node holding `key` among its aliases, if one does. A scan of the
+        label's nodes that have aliases (a list property has no index to seek): asked only for
+        a key that is no node, so a look-up of a key that exists never pays it."""
+        cypher = (f"MATCH (n:{cypher_name(node_type(label).label)}) "
+                  "WHERE n.aliases IS NOT NULL AND $key IN n.aliases RETURN n.id AS id LIMIT 1")
+        found = self._run(f"{label} alias", lambda tx: [r["id"] for r in tx.run(cypher, key=key)],
+                          write=False)
+        return found[0] if found else None
+
     async def ask_async(self, question: Question[Q, A], query: Q) -> A:
         """The same through the driver's async API (the API's event loop never blocks)."""
+        for attempt in range(MAX_REKEYS + 1):
+            try:
+                return await self._ask_async_once(question, query)
+            except NodeNotFound as missing:
+                now = await asyncio.to_thread(self._holder, missing.label, missing.key) \
+                    if attempt < MAX_REKEYS else None
+                retry = rekeyed(question, query, missing.key, now) if now else None
+                if retry is None:
+                    raise
+                query = retry
+        raise AssertionError("unreachable")
+
+    async def _ask_async_once(self, question: Question[Q, A], query: Q) -> A:
         prepared = question.prepare(query)
         cypher = question.cypher(prepared)
         driver = self._async_driver()

@@ -16,7 +16,7 @@ window, one person's key …), in Cypher and in the embedded walk alike.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from graph.view import GraphView
@@ -44,3 +44,24 @@ class Question(Generic[Q, A]):
 def same(query: Q) -> Q:
     """`prepare` for questions whose input needs no normalising."""
     return query
+
+
+MAX_REKEYS = 3  # a question names at most this many nodes by key (warm paths: two)
+
+
+def rekeyed(question: Question[Q, A], query: Q, key: str, now: str) -> Q | None:
+    """The query with every field that names `key` (as prepared) naming `now` instead: how a
+    store answers a question asked with a key folded into another node (an old e-mail, a
+    LinkedIn profile URL). None when no field names it (the missing node is something else).
+
+    >>> from graph.questions.profile import PROFILE, ProfileQuery
+    >>> rekeyed(PROFILE, ProfileQuery("Ada@Old.example"), "ada@old.example", "ada@new.example")
+    ProfileQuery(person='ada@new.example', as_of=None)
+    """
+    prepared = question.prepare(query)
+    if not is_dataclass(prepared):
+        return None
+    changes = {f.name: now for f in fields(prepared) if getattr(prepared, f.name) == key}
+    if not changes:
+        return None
+    return replace(query, **changes)  # type: ignore[type-var]

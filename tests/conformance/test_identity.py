@@ -99,8 +99,10 @@ def test_merging_moves_every_relationship_and_keeps_both_ids(store: GraphStore) 
     (job,) = ada.current
     assert (job.company_id, job.title) == ("acme.com", "VP")
     assert store.aliases("Person") == {li: "ada@acme.com"}
+    # her LinkedIn profile still finds her: the folded key answers as the node it is now
+    assert store.person_profile(li).person_id == "ada@acme.com"
     with pytest.raises(NodeNotFound):
-        store.person_profile(li)
+        store.person_profile("linkedin:https://www.linkedin.com/in/nobody")
     # the team sees her through the moved KNOWS
     assert store.team() == ["me@us.io"]
     assert_reopens_the_same(store)

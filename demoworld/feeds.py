@@ -58,6 +58,9 @@ FEEDS = resources.files("demoworld").joinpath("feeds")
 OPML = "feeds.opml"
 PREFIX = "/relgraph-demo-feeds"  # where the server answers: http://127.0.0.1:PORT/relgraph-demo-feeds/…
 LOOPBACK = "127.0.0.1"
+# The port the demo serves on when it is free (else any free one): the feeds keep their URLs,
+# and so their Source nodes, from one day's demo to the next.
+PORT = 47_613
 OWN_FEED = "ours/blog.xml"  # the world's own blog (site/blog.xml of the world), when given
 DEMO_EDITOR = "relgraph demo"  # who the demo's build is by, in the issue's history
 
@@ -201,8 +204,9 @@ class _Server(http.server.ThreadingHTTPServer):
 
 class FeedServer:
     """The sample feeds (and `extra` files: path under the prefix -> bytes, content type) over
-    HTTP on 127.0.0.1, on a free port, in a thread; dates filled in for `as_of`. A context
-    manager: stopped (port closed, thread joined) when the block ends.
+    HTTP on 127.0.0.1, on `port` if it is free (else any free port), in a thread; dates filled
+    in for `as_of`. A context manager: stopped (port closed, thread joined) when the block
+    ends.
 
         >>> import urllib.request
         >>> with FeedServer(datetime(2026, 12, 7, tzinfo=UTC)) as server:
@@ -211,8 +215,12 @@ class FeedServer:
     """
 
     def __init__(self, as_of: datetime,
-                 extra: Mapping[str, tuple[bytes, str]] | None = None) -> None:
-        self._server = _Server((LOOPBACK, 0), _Handler)
+                 extra: Mapping[str, tuple[bytes, str]] | None = None, *,
+                 port: int = PORT) -> None:
+        try:
+            self._server = _Server((LOOPBACK, port), _Handler)
+        except OSError:  # taken (another demo, a test): any free port
+            self._server = _Server((LOOPBACK, 0), _Handler)
         self.port = int(self._server.server_address[1])
         files = {s.file: (render(template(s.file), as_of=as_of, base=self.base),
                           s.content_type) for s in SAMPLES}
@@ -327,6 +335,6 @@ def draft_roundup(db: sqlite3.Connection, store: GraphStore, *, as_of: datetime,
     return DemoRoundup(made.issue, made.items, report)
 
 
-__all__ = ["DEMO_EDITOR", "FEEDS", "LOOPBACK", "OPML", "OWN_FEED", "PREFIX", "SAMPLES",
+__all__ = ["DEMO_EDITOR", "FEEDS", "LOOPBACK", "OPML", "OWN_FEED", "PORT", "PREFIX", "SAMPLES",
            "DemoRoundup", "FeedServer", "Sample", "demo_issue", "draft_roundup", "fetch_options",
            "format_date", "render", "template"]

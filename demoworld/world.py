@@ -22,6 +22,10 @@ readers):
 - `billing/subscriptions.csv` — Stripe's subscriptions export (plan, amount, status, start,
   current period end, canceled at) and `billing/subscriptions.toml`, its `--mapping`;
 - `billing/payments.csv` — card payments of the self-serve Solo plan (people, not companies);
+- `network/contacts-graph.jsonl` — who knows whom among those people beyond our team (a
+  relationship-intelligence enrichment, in relgraph's graph JSON Lines): colleagues, former
+  colleagues, regional peers and ties to competitors' people, in communities drawn with
+  networkx's generators (demoworld/network.py);
 - `zendesk/tickets.csv` — Zendesk's ticket export: new, open, pending, solved and closed;
 - `notes/call-notes.csv` — the team's call notes; `competitors.txt`;
 - `newsletter/mailchimp-activity.csv` — clicks and opens of the weekly roundup;
@@ -37,7 +41,8 @@ readers):
 Usage carries the cases the analytics look for, each planted in named accounts (world.json
 lists them): export bursts before churn, repeated pricing visits, confused clicking, accounts
 gone quiet, seasonal accounts in their quiet months, onboarding stalled after sign-up, new
-sign-ups, churned accounts, and reading surges on a topic.
+sign-ups, churned accounts, reading surges on a topic, and competitor drift (people at a
+customer connecting with a competitor's people).
 
 Everything is a function of (seed, companies, as_of): the same arguments write the same bytes.
 Files are written row by row, never held whole in memory.
@@ -60,6 +65,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
+
+from demoworld.network import PATH as NETWORK
+from demoworld.network import write_network
 
 US_NAME, US = "Lumen Metrics", "lumenmetrics.com"
 SITE = f"https://www.{US}"
@@ -269,6 +277,7 @@ class Person:
     user: bool = False  # a product user (Segment)
     share_email: bool = True  # lets connections download the e-mail on LinkedIn
     moved: str | None = None  # "hubspot" / "salesforce": changed jobs between two snapshots
+    paid: tuple[datetime, datetime] | None = None  # a Solo buyer's first and last payment
 
     @property
     def name(self) -> str:
@@ -402,6 +411,8 @@ def build(companies: int, seed: int, as_of: datetime) -> World:
             c.people.append(p.index)
     _careers(rng, out, people, emails, as_of)
     solo = [_solo(rng, len(people) + i, emails) for i in range(max(2, companies // 12))]
+    for p in solo:
+        p.paid = _solo_months(rng, as_of)
     return World(seed, as_of, out, people, team, solo)
 
 
@@ -486,6 +497,14 @@ def _solo(rng: random.Random, index: int, emails: set[str]) -> Person:
     domain = rng.choice(["gmail.com", "outlook.com", "proton.me", "icloud.com"])
     job = Job(-1, "Freelance analyst", _email(first, last, domain, emails, rng), datetime.min)
     return Person(index, first, last, [job], "", "", "", f"{first.lower()}-{index}")
+
+
+def _solo_months(rng: random.Random, as_of: datetime) -> tuple[datetime, datetime]:
+    """A Solo buyer's first and last monthly payment: some stopped paying (5% a month)."""
+    start = last = as_of - timedelta(days=rng.uniform(40, 400))
+    while last + timedelta(days=30) < as_of and rng.random() >= 0.05:
+        last += timedelta(days=30)
+    return start, last
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -649,9 +668,12 @@ def write_hubspot(world: World, out: Path, rng: random.Random) -> tuple[datetime
                     and not title.startswith(("VP", "Head", "Chief", "C", "Dir")):
                 title = "Senior " + title  # promoted between the snapshots
             activity = moment - timedelta(days=rng.uniform(0, 40), minutes=rng.randrange(600))
+            # The record's Create Date: when marketing first met them (the same in both exports)
+            created = min(world.companies[p.jobs[0].company].created or earlier,
+                          earlier) - timedelta(hours=p.index % 500)
             rows.append([str(3_000_000 + p.index), p.first, p.last, job.email, p.phone,
                          world.team[c.owner][1], c.name, title, lifecycle,
-                         _hub(c.created or moment), _hub(activity)])
+                         _hub(created), _hub(activity)])
         rng.shuffle(rows)
         name = f"hubspot-crm-exports-all-contacts-{moment.date().isoformat()}.csv"
         with _open(out / "hubspot" / name) as f:
@@ -734,7 +756,10 @@ def write_billing(world: World, out: Path, rng: random.Random) -> list[str]:
         for c in world.companies:
             if not c.customer or c.started is None:
                 continue
-            admin = world.people[c.people[0]]
+            # The billing contact: the first of its people still there (a company updates
+            # the contact when its admin leaves), else the first.
+            admin = next((world.people[i] for i in c.people
+                          if world.people[i].job.company == c.index), world.people[c.people[0]])
             start = c.started
             period_end = start
             while period_end <= (c.canceled or world.as_of):
@@ -768,24 +793,23 @@ def write_billing(world: World, out: Path, rng: random.Random) -> list[str]:
     world.add_rels("ACCOUNT_OF", sum(1 for c in world.companies if c.kind == "churned"))
     with _open(out / "billing" / "payments.csv") as f:
         w = _csv_writer(f)
-        w.writerow(["transaction_id", "customer_id", "email", "date", "amount", "currency",
-                    "description", "type"])
+        w.writerow(["transaction_id", "customer_id", "customer_name", "email", "date",
+                    "amount", "currency", "description", "type"])
         n = 0
         for p in world.solo:
-            start = world.as_of - timedelta(days=rng.uniform(40, 400))
-            at = start
-            while at < world.as_of:
-                w.writerow([f"ch_{rng.getrandbits(40):010x}", f"C-{p.index}", p.job.email,
-                            _iso(at), "29.00", "USD", "Solo plan - monthly", "charge"])
+            assert p.paid is not None
+            at, last = p.paid
+            while at <= last:
+                w.writerow([f"ch_{rng.getrandbits(40):010x}", f"C-{p.index}", p.name,
+                            p.job.email, _iso(at), "29.00", "USD", "Solo plan - monthly",
+                            "charge"])
                 n += 1
                 if rng.random() < 0.04:
-                    w.writerow([f"re_{rng.getrandbits(40):010x}", f"C-{p.index}", p.job.email,
-                                _iso(at + timedelta(days=2)), "-29.00", "USD",
+                    w.writerow([f"re_{rng.getrandbits(40):010x}", f"C-{p.index}", p.name,
+                                p.job.email, _iso(at + timedelta(days=2)), "-29.00", "USD",
                                 "Refund - duplicate charge", "refund"])
                     n += 1
                 at += timedelta(days=30)
-                if rng.random() < 0.05:
-                    break  # stopped paying
     world.counts["billing/payments.csv"] = n
     world.add_rels("ACCOUNT_OF", len(world.solo))
     world.add_rels("PERFORMED", n)
@@ -819,6 +843,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 _MEANINGFUL = frozenset({"Signed Up", "Setup Completed", "Data Exported", "Order Completed",
                          "Trial Started", "Subscription Cancelled"})
+# the key features' events (analytics' [activity] key_features): each one's first use by a
+# person is an interaction of its own (connectors/adoption.py)
+_KEY_EVENTS = frozenset(f.replace("_", " ").title() for f in KEY_FEATURES)
 
 
 class _Events:
@@ -828,6 +855,7 @@ class _Events:
         self.world, self.rng, self.f = world, rng, f
         self.n = 0
         self.meaningful = 0
+        self.firsts: set[tuple[str, str]] = set()  # (user, key feature) used
         self.reads: set[tuple[int, str]] = set()
         self.urls = content_urls()
         self.planted: dict[str, list[str]] = {}
@@ -893,8 +921,11 @@ class _Events:
             self.planted.setdefault("churned", []).append(c.domain)
         for u in users:
             uid = f"usr_{u.index:07d}"
-            seen = first_day + timedelta(hours=rng.uniform(0, 72))
             job = u.job_at(world.as_of)
+            # first seen in the product once both the account and their job there had begun
+            # (and before the present: a new account's sign-up may be hours ago)
+            seen = min(max(first_day, job.since) + timedelta(hours=rng.uniform(0, 72)),
+                       world.as_of - timedelta(minutes=rng.uniform(5, 60)))
             anon = f"anon-{rng.getrandbits(40):010x}"
             if rng.random() < 0.3:  # read our site anonymously first; the identify stitches it
                 self.page(seen - timedelta(days=rng.uniform(1, 20)), rng.choice(self.urls)
@@ -978,6 +1009,25 @@ class _Events:
                                               "lastName": p.last, "title": p.job.title}})
                         self.track(f"lead_{p.index:07d}", "Trial Started", at, "")
 
+    def solo(self, rng: random.Random) -> None:
+        """The Solo plan's buyers use the product too (no workspace: the account is the
+        person), until a few weeks after their last payment."""
+        world = self.world
+        for p in world.solo:
+            assert p.paid is not None
+            start, last = p.paid
+            uid = f"usr_s{p.index:07d}"
+            self.emit({"type": "identify", "userId": uid, "timestamp": _iso(start),
+                       "traits": {"email": p.job.email, "firstName": p.first,
+                                  "lastName": p.last, "plan": "solo"}})
+            end = min(world.as_of, last + timedelta(days=rng.uniform(0, 25)))
+            rate = rng.uniform(1.0, 3.0)
+            day = start + timedelta(hours=rng.uniform(1, 30))
+            while day < end:
+                if rng.random() < rate / 7:
+                    self.session(uid, p, "", day + timedelta(hours=rng.uniform(7, 19)))
+                day += DAY
+
     def sessions(self, uid: str, u: Person, c: Company, group: str, start: datetime,
                  end: datetime, *, rate: float) -> None:
         """Sessions at about `rate` a week from start to end, shaped by the account's pattern."""
@@ -1041,6 +1091,8 @@ class _Events:
             self.flush()
         if event in _MEANINGFUL:
             self.meaningful += 1
+        elif event in _KEY_EVENTS:
+            self.firsts.add((user, event))
 
 
 SEGMENT_PARTS = 2  # a warehouse dump comes in parts; each is written by a process of its own
@@ -1050,7 +1102,8 @@ def segment_files() -> list[str]:
     return [f"segment/segment-export-{k}.jsonl" for k in range(SEGMENT_PARTS)]
 
 
-_PART_RESULT = tuple[int, int, set[tuple[int, str]], dict[str, list[str]]]
+# (lines, meaningful events, reads, planted signals, first uses of key features)
+_PART_RESULT = tuple[int, int, set[tuple[int, str]], dict[str, list[str]], int]
 _FORKED: World | None = None  # the world a forked writer of a part inherits
 
 
@@ -1069,8 +1122,9 @@ def _segment_part(world: World, out: Path, part: int) -> _PART_RESULT:
         if part == 0:
             events.rng = rng = random.Random(seed * 1_000_003 - 1)
             events.prospects(rng)
+            events.solo(rng)
         events.flush()
-    return events.n, events.meaningful, events.reads, events.planted
+    return events.n, events.meaningful, events.reads, events.planted, len(events.firsts)
 
 
 def _forked_part(out: Path, part: int) -> _PART_RESULT:
@@ -1107,11 +1161,12 @@ class SegmentJob:
                 _FORKED = None
         reads: set[tuple[int, str]] = set()
         planted: dict[str, list[str]] = {}
-        meaningful = 0
-        for name, (n, found, part_reads, part_planted) in zip(segment_files(), results,
-                                                              strict=True):
+        meaningful = firsts = 0
+        for name, (n, found, part_reads, part_planted, part_firsts) in zip(
+                segment_files(), results, strict=True):
             world.counts[name] = n
             meaningful += found
+            firsts += part_firsts
             reads |= part_reads
             for signal, domains in part_planted.items():
                 planted.setdefault(signal, []).extend(domains)
@@ -1119,7 +1174,7 @@ class SegmentJob:
         world.add_rels("PERFORMED", meaningful)
         world.add_rels("FOR_ACCOUNT", meaningful)
         users = sum(1 for p in world.people if p.user)
-        world.add_rels("PERFORMED", users)  # first logins
+        world.add_rels("PERFORMED", users + firsts)  # first logins, first uses
         world.add_rels("FOR_ACCOUNT", users)
         return {k: sorted(v) for k, v in planted.items()}
 
@@ -1128,7 +1183,7 @@ class SegmentJob:
 
 def write_zendesk(world: World, out: Path, rng: random.Random) -> int:
     path = out / "zendesk" / "tickets.csv"
-    n = 0
+    n = solved_n = 0
     with _open(path) as f:
         w = _csv_writer(f)
         w.writerow(ZENDESK)
@@ -1148,6 +1203,7 @@ def write_zendesk(world: World, out: Path, rng: random.Random) -> int:
                 solved = created + timedelta(hours=rng.uniform(2, 90)) \
                     if status in ("solved", "closed") else None
                 tid = 40_000 + n
+                solved_n += solved is not None
                 w.writerow(["", str(tid), p.name, str(38_000_000 + p.index), "", job.email,
                             job.email.split("@")[1], p.name, world.team[c.owner][1], "Support",
                             subject, text, tags, status.capitalize(),
@@ -1164,6 +1220,7 @@ def write_zendesk(world: World, out: Path, rng: random.Random) -> int:
     world.counts["zendesk/tickets.csv"] = n
     world.add_rels("RAISED", n)
     world.add_rels("ABOUT", n)
+    world.add_rels("PERFORMED", solved_n)  # a ticket solved is an interaction too
     return n
 
 
@@ -1199,7 +1256,7 @@ def write_clicks(world: World, out: Path, rng: random.Random) -> None:
     urls = content_urls()
     readers = [p for p in world.people if world.companies[p.job.company].kind != "competitor"
                and p.index % 3 == 0]
-    n = 0
+    n = clicks = 0
     reads: set[tuple[int, str]] = set()
     with _open(out / "newsletter" / "mailchimp-activity.csv") as f:
         w = _csv_writer(f)
@@ -1222,8 +1279,10 @@ def write_clicks(world: World, out: Path, rng: random.Random) -> None:
                                 campaign])
                     reads.add((p.index, url))
                     n += 1
+                    clicks += 1
     world.counts["newsletter/mailchimp-activity.csv"] = n
     world.add_rels("READ", len(reads))
+    world.add_rels("PERFORMED", clicks)  # each click an interaction (a newsletter_click)
 
 
 def write_funding(world: World, out: Path, rng: random.Random) -> None:
@@ -1421,13 +1480,15 @@ def write_manifest(world: World, out: Path, hubspot: tuple[datetime, datetime]) 
         ("feed", ["site/blog.xml"], {}),
         ("competitors", ["competitors.txt"], {}),
     ]
-    for email, *_ in world.team:
+    for email, *_ in world.team:  # exported this morning (the file holds no export date)
         loads.append(("linkedin", [f"linkedin/{email.split('@')[0]}/Connections.csv"],
-                      {"owner": email, "timezone": "UTC"}))
+                      {"owner": email, "timezone": "UTC",
+                       "observed_at": (world.as_of - timedelta(hours=3)).isoformat()}))
     loads.append(("hubspot", sorted(k for k in world.counts if k.startswith("hubspot/")),
                   {"timezone": "Europe/London"}))
     loads.append(("salesforce", sorted(k for k in world.counts if k.startswith("salesforce/")),
                   {"timezone": "UTC"}))  # the exporting user's zone
+    loads.append(("graph", [NETWORK], {}))
     loads.append(("csv", ["billing/subscriptions.csv"],  # exported an hour before as_of
                   {"mapping": "billing/subscriptions.toml",
                    "observed_at": (world.as_of - timedelta(hours=1)).isoformat()}))
@@ -1494,11 +1555,14 @@ def generate(out: Path, *, companies: int = 120, seed: int = 7,
         write_clicks(world, out, rng)
         write_funding(world, out, rng)
         write_news(world, out, rng)
+        step("the contacts' own network")
+        drifting = write_network(world, out, random.Random(seed * 7919 + 2))
         step("calendars and mailboxes")
         write_calendar(world, out, rng)
         write_mail(world, out, rng)
     finally:
         planted = segment.finish()
+    planted["drift"] = drifting
     write_manifest(world, out, hubspot)
     write_analytics_config(out, world, seasonal)
     described = {

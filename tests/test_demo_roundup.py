@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -325,3 +326,19 @@ def test_the_built_wheel_carries_the_samples(tmp_path: Path) -> None:
     assert "demoworld/feeds.py" in inside
     for name in [s.file for s in SAMPLES] + [OPML]:
         assert f"demoworld/feeds/{name}" in inside, name
+
+
+def test_the_server_keeps_its_port_from_one_demo_to_the_next() -> None:
+    """The feeds' URLs name their Source nodes: the demo serves on one port (PORT) when it is
+    free, so tomorrow's demo finds today's sources; when it is taken, any free port serves."""
+    with socket.socket() as probe:  # a port free now, standing in for PORT
+        probe.bind((LOOPBACK, 0))
+        port = probe.getsockname()[1]
+    with FeedServer(AS_OF, port=port) as first:
+        assert first.port == port
+        with FeedServer(AS_OF, port=port) as meanwhile:  # taken: another one
+            assert meanwhile.port not in (port, 0)
+            with urllib.request.urlopen(meanwhile.url(SAMPLES[0].file), timeout=5) as answer:
+                assert answer.status == 200
+    with FeedServer(AS_OF, port=port) as second:
+        assert second.port == port

@@ -10,8 +10,10 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
+from demoworld.network import PATH as NETWORK
 from demoworld.world import generate
 from tests.worlds.cli import relgraph
 
@@ -63,7 +65,7 @@ def test_the_files_are_in_the_tools_own_layouts(tmp_path: Path) -> None:
     assert (tmp_path / "calendar" / "tom.ics").read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
     assert (tmp_path / "mail" / "tom.mbox").read_text().startswith("From ")
     manifest = (tmp_path / "manifest.toml").read_text()
-    assert manifest.count("[[load]]") == 3 + 6 + 10 + 2 * 4  # 6 LinkedIn; 4 calendars, mailboxes
+    assert manifest.count("[[load]]") == 3 + 6 + 11 + 2 * 4  # 6 LinkedIn; 4 calendars, mailboxes
     assert world["planted"]["export_burst"] and world["relationships_estimate_total"] > 1000
 
 
@@ -76,12 +78,16 @@ def test_the_world_loads_without_a_rejected_row_and_again_adds_nothing(
     first = relgraph("demo", "world", str(world), "--companies", "40", "--seed", "11",
                      "--load", data=data, store=kind).stdout
     loaded = [line for line in first.splitlines() if line.startswith("loaded ")]
-    assert len(loaded) == 27 and all(line.endswith(", 0 rejected") for line in loaded)
+    assert len(loaded) == 28 and all(line.endswith(", 0 rejected") for line in loaded)
     described = json.loads((world / "world.json").read_text())
     # the planted signals are the ones the analytics report
     for domain in described["planted"].get("export_burst", []):
         assert re.search(r"\[export_burst\]: \d+ exports in the week", first), domain
     assert "Today's outreach list" in first and "/?key=rgk_" in first
+    assert described["planted"]["drift"] and "Drifting to competitors" in first
+    drift = first.split("Drifting to competitors")[1].split("customers active now")[0]
+    assert drift.count("new connections to people at competitors") == len(
+        described["planted"]["drift"]), drift
     again = relgraph("load", "--manifest", str(world / "manifest.toml"), data=data,
                      store=kind).stdout
     new = [int(n) for n in re.findall(r"\((\d[\d,]*) new\)", again.replace(",", ""))]
@@ -98,3 +104,36 @@ def test_nothing_happens_after_the_worlds_present(tmp_path: Path) -> None:
                  for part in (tmp_path / "segment").glob("segment-export-*.jsonl")
                  for line in part.read_text(encoding="utf-8").splitlines())
     assert latest[:19] <= now[:19]
+
+
+def test_the_contacts_network_has_communities_and_the_planted_drift(tmp_path: Path) -> None:
+    """KNOWS among the contacts: companies are communities (modularity well above a random
+    graph's), former colleagues tie companies together, and each planted drifting account's
+    people made new connections to competitors' people, more than its baseline."""
+    described = generate(tmp_path, companies=120, seed=7, as_of=AS_OF)
+    works: dict[str, str] = {}
+    graph = nx.Graph()
+    for line in (tmp_path / NETWORK).read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row.get("rel") == "KNOWS":
+            graph.add_edge(row["from"], row["to"], since=row["since"])
+        elif row.get("rel") == "WORKS_AT":
+            works[row["from"]] = row["to"]
+    company = {p: p.split("@")[1] for p in graph}  # everyone is named by their work e-mail now
+    communities: dict[str, set[str]] = {}
+    for person, domain in company.items():
+        communities.setdefault(domain, set()).add(person)
+    assert nx.community.modularity(graph, communities.values()) > 0.4
+    across = [(a, b) for a, b in graph.edges() if company[a] != company[b]]
+    assert len(across) > graph.number_of_edges() // 10  # former colleagues and peers
+    rivals = set(works)  # the competitors' people the file says where they work
+    assert rivals and {company[p] for p in rivals} <= {"dashly.io", "metricwise.com",
+                                                      "chartroom.co"}
+    drifting = described["planted"]["drift"]
+    assert drifting
+    recent = AS_OF.replace(tzinfo=None).isoformat()[:10]
+    for domain in drifting:
+        new = [(a, b) for a, b, since in graph.edges(data="since")
+               if {company[a], company[b]} & {domain} and {a, b} & rivals
+               and since[:10] >= "2026-11-05" and since[:10] <= recent]
+        assert len(new) >= 3, domain

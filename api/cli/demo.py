@@ -154,6 +154,11 @@ def headlines(directory: Path, data_dir: Path) -> None:
         out.rule("When more activity is bad news")
         for x in run.anomalies(include_expected=False)[:12]:
             out.print(Text(f"{names.get(x.customer_id, x.customer_id)} [{x.kind}]: {x.text}"))
+        drifting = [d for d in run.drift() if d.drifting]
+        if drifting:
+            out.rule("Drifting to competitors: their people are connecting with a rival's")
+            for d in drifting[:6]:
+                out.print(Text(f"{names.get(d.customer_id, d.customer_id)}: {d.text}"))
         count = run.count()
         out.print(f"customers active now: {count.total:,} ({count.subscription:,} "
                   f"subscriptions, {count.purchase:,} Solo buyers)")

@@ -37,8 +37,10 @@ from api.services import Services, ServicesDep
 from api.types.enums import INTERACTION_TYPES
 from api.web.screens_entities import account_health, company_screen, person_screen
 from api.web.screens_feed import MAX_ITEMS, Aliases, ScreenFilters, opening_items, person_card
-from api.web.screens_insights import insights
+from api.web.screens_insights import Known, insights
 from api.web.signin import ScreenUser, screen_principal
+from graph.model import MAX_LIMIT
+from graph.questions.entities import CONNECTIONS, ConnectionsQuery
 
 router = APIRouter(include_in_schema=False)
 
@@ -151,10 +153,24 @@ async def _team(services: Services) -> list[dict[str, Any]]:
 @router.get("/screens/data/insights")
 async def insights_data(services: ServicesDep, _: ScreenKey,
                         chosen: FiltersDep) -> dict[str, Any]:
-    """Health at a glance, accounts at risk and today's outreach (the account filter applies)."""
+    """Health at a glance, accounts at risk and today's outreach (the account and owner filters
+    apply)."""
+    known = await _known_by(services, chosen.owner) if chosen.owner is not None else None
     found: dict[str, Any] = await services.analytics.ask(
-        None, lambda a: insights(a, chosen.accounts))
+        None, lambda a: insights(a, chosen.accounts, known=known))
     return found
+
+
+async def _known_by(services: Services, owner: str) -> Known:
+    """Whom this member of our team knows (their strongest MAX_LIMIT connections), and the
+    customer accounts of those people: where they work now, or their own (B2C)."""
+    contacts = (await services.store.ask_async(
+        CONNECTIONS, ConnectionsQuery((owner,), limit=MAX_LIMIT))).get(owner, ())
+    people = frozenset(c.person_id for c in contacts)
+    cards = await Loaders(services.store).people_brief.load_many([(p, None) for p in people])
+    customers = {f"person:{p}" for p in people}
+    customers |= {f"company:{j.company_id}" for c in cards if c is not None for j in c.current}
+    return Known(people, frozenset(customers))
 
 
 @router.get("/screens/data/people/{person_id:path}")

@@ -2,13 +2,17 @@
 health at a glance, from the customer-success analytics (analytics/run.py `Analysis`).
 
 `insights(analysis, accounts)` runs in the analytics' worker thread (AnalyticsService.ask). An
-account filter keeps the lists to those customer accounts; with no Customer in the graph the
-answer says so (`customers: 0`) and the screen says it in words.
+account filter keeps the lists to those customer accounts; an owner filter (`Known`: whom that
+member of our team knows, and the customer accounts of those people) keeps them to the accounts
+where the owner knows someone now and the outreach to people the owner knows. With no Customer
+in the graph (or none the filters keep) the answer says so (`customers: 0`) and the screen says
+it in words.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 OUTREACH = 12
@@ -27,15 +31,27 @@ def account_href(customer_id: str | None) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What an owner filter keeps: the people a member of our team knows, and the customer
+    accounts where they know someone now (`company:<where they work>`, `person:<them>`)."""
+
+    people: frozenset[str]
+    customers: frozenset[str]
+
+
 def insights(analysis: Any, accounts: tuple[str, ...] = (), *, outreach: int = OUTREACH,
-             at_risk: int = AT_RISK) -> dict[str, Any]:
+             at_risk: int = AT_RISK, known: Known | None = None) -> dict[str, Any]:
     """Health at a glance, the accounts at risk (lowest health first) and today's outreach."""
     customers: dict[str, dict[str, Any]] = analysis.customers()
     wanted = {f"company:{a}" for a in accounts}
     if wanted:
         customers = {k: f for k, f in customers.items() if k in wanted}
+    if known is not None:
+        customers = {k: f for k, f in customers.items() if k in known.customers}
+    filtered = bool(wanted) or known is not None
     if not customers:
-        return {"customers": 0, "filtered": bool(wanted), "as_of": analysis.as_of.isoformat()}
+        return {"customers": 0, "filtered": filtered, "as_of": analysis.as_of.isoformat()}
     healths = [h for h in analysis.health()  # at a glance: the customers we still have
                if h.customer_id in customers and h.status != "churned"]
     statuses = Counter(h.status for h in healths)
@@ -47,12 +63,15 @@ def insights(analysis: Any, accounts: tuple[str, ...] = (), *, outreach: int = O
 
     risky = [h for h in analysis.at_risk() if h.customer_id in customers]
     reach = [r for r in analysis.outreach(None)
-             if not wanted or r.customer_id in wanted][:outreach]
+             if (not wanted or r.customer_id in wanted)
+             and (known is None or r.person_id in known.people)][:outreach]
     return {
         "customers": len(customers),
         "as_of": analysis.as_of.isoformat(),
-        "health": {
+        "health": {  # the customers we still have; churned ones only counted
             "scored": len(healths),
+            "churned": sum(1 for h in analysis.health()
+                           if h.customer_id in customers and h.status == "churned"),
             "average": round(sum(scores) / len(scores), 1) if scores else None,
             "by_status": {s: statuses.get(s, 0) for s in STATUSES},
             "mrr_at_risk": sum(mrr(h.customer_id) or 0.0 for h in risky),
@@ -76,4 +95,4 @@ def insights(analysis: Any, accounts: tuple[str, ...] = (), *, outreach: int = O
     }
 
 
-__all__ = ["account_href", "insights"]
+__all__ = ["Known", "account_href", "insights"]

@@ -199,7 +199,7 @@ function healthPanel(data) {
   }
   append(box, [
     el("div", { class: "figures" },
-      el("div", { class: "figure" }, el("strong", {}, String(data.customers)), el("span", {}, data.customers === 1 ? "customer" : "customers")),
+      el("div", { class: "figure", title: h.churned ? `and ${h.churned} churned` : "" }, el("strong", {}, String(h.scored)), el("span", {}, h.scored === 1 ? "customer" : "customers")),
       el("div", { class: "figure" }, el("strong", {}, h.average === null ? "–" : String(Math.round(h.average))), el("span", {}, "average health")),
       el("div", { class: "figure risk" }, el("strong", {}, String(h.by_status["at risk"])), el("span", {}, "at risk"))),
     bar,

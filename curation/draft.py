@@ -32,7 +32,7 @@ from pathlib import Path
 from connectors.feed import html_to_text
 from connectors.tagging import Taxonomy, default_taxonomy
 from curation import issues as issue_store
-from curation.errors import CurationError
+from curation.errors import CurationError, NothingToDraft
 from curation.issues import Issue, Item, day_start, now_utc
 from curation.model import Candidate, IssueStatus, Ranked, SourceKind
 from curation.rank import Weights, audience_interest, rank
@@ -208,7 +208,9 @@ def build(db: sqlite3.Connection, store: GraphStore | None, *, day: date | None 
           weights: Weights | None = None, data_dir: Path | None = None) -> Built:
     """A new draft issue for `day` (default today). Without `candidates` they are found by
     `curation.candidates` (which writes them into the graph, with `data_dir`'s event log).
-    `store` None: ranked without the graph signal (the audience reason says so)."""
+    `store` None: ranked without the graph signal (the audience reason says so). With nothing
+    new to offer (no candidate, or only ones a published issue featured), `NothingToDraft` and
+    no draft."""
     now = now or now_utc()
     day = day or now.date()
     since, until = window(db, day, since, now)
@@ -221,6 +223,11 @@ def build(db: sqlite3.Connection, store: GraphStore | None, *, day: date | None 
         candidates = find(db, store, since=since, until=until, data_dir=data_dir, taxonomy=tax)
     done = issue_store.featured(db)
     fresh = [c for c in candidates if c.content_id not in done]
+    if not fresh:
+        said = f" ({len(candidates)} featured in a published issue already)" if candidates else ""
+        raise NothingToDraft(
+            f"no candidate from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC{said}: no "
+            "draft made. `relgraph roundup fetch` first, or a wider --since")
     interest = (audience_interest(store, fresh, as_of=until, taxonomy=tax)
                 if store is not None else None)
     ranked = rank(fresh, as_of=until, interest=interest, taxonomy=tax, weights=weights)

@@ -17,3 +17,8 @@ class FrozenIssue(CurationError, ValueError):
 
 class BadEdit(CurationError, ValueError):
     """An edit that cannot be applied (names the issue, the item and why)."""
+
+
+class NothingToDraft(CurationError):
+    """A build found no candidate in its window (nothing fetched, or all of it featured
+    before): no draft is made."""

@@ -457,6 +457,19 @@ def unschedule(db: sqlite3.Connection, ref: str, *, who: str,
     return get(db, issue.id)
 
 
+def discard(db: sqlite3.Connection, ref: str) -> Issue:
+    """Delete a draft, its items and its history: the day's id is free again. A published
+    issue is frozen; a scheduled one is pulled back (`unschedule`) before it can go."""
+    issue = _editable(db, ref, "discard")
+    if issue.status is not IssueStatus.DRAFT:
+        raise BadEdit(f"issue {issue.id} is {_status_words(issue)}: `relgraph roundup "
+                      f"unschedule {issue.id}` first, then discard the draft")
+    for table, column in (("item_details", "issue_id"), ("items", "issue_id"),
+                          ("edits", "issue_id"), ("issues", "id")):
+        db.execute(f"DELETE FROM {table} WHERE {column} = ?", (issue.id,))
+    return issue
+
+
 @dataclass(frozen=True, slots=True)
 class Published:
     issue: Issue

@@ -29,7 +29,10 @@ def relgraph(*args: str, data: Path, check: bool = True) -> subprocess.Completed
 
 def test_init_load_info_and_questions(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    assert "ready" in relgraph("init", data=data).stdout
+    first = relgraph("init", data=data).stdout
+    assert "ready" in first and f"created the embedded graph {data}" in first.replace("\n", "")
+    assert "created created" not in first
+    assert "created" not in relgraph("init", data=data).stdout  # made already: nothing to say
     loaded = relgraph("load", "graph", str(DEMO), data=data).stdout
     assert ("read 70 rows; wrote 27 nodes (27 new) and 43 relationships (43 new); rejected 0"
             in loaded)
@@ -157,3 +160,46 @@ def test_topics_test_shows_what_matched(tmp_path: Path) -> None:
 def test_help_everywhere(command: list[str], tmp_path: Path) -> None:
     result = relgraph(*command, "--help", data=tmp_path)
     assert "Usage:" in result.stdout
+
+
+def test_the_load_help_names_the_manifests_tables(tmp_path: Path) -> None:
+    """Rich markup once ate `[[load]]` from the help, leaving "a TOML file of [] entries"."""
+    assert "a TOML file of [[load]] entries" in relgraph("load", "--help", data=tmp_path).stdout
+
+
+def test_serve_on_a_taken_port_says_only_that(tmp_path: Path) -> None:
+    """It used to log "API ready" and then fail to bind: now one line, exit 1, nothing started."""
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = relgraph("serve", "--port", str(port), data=tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port}: the port is taken (Address already in use); "
+        "stop what holds it, or choose another with --port or RELGRAPH_API_PORT"]
+    assert "API ready" not in result.stdout + result.stderr and not result.stdout
+
+
+def test_piped_output_is_never_wrapped_at_80_columns(tmp_path: Path) -> None:
+    """No terminal and no COLUMNS (a pipe, a CI log): a summary stays on one line (grep finds
+    it) and a table's cells are not broken; section rules stay 80 wide."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    env.update(RELGRAPH_STORE="memory", RELGRAPH_DATA_DIR=str(tmp_path / "data"))
+
+    def piped(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120, check=True).stdout
+
+    loaded = piped("load", "graph", str(DEMO)).splitlines()
+    assert loaded[0] == ("graph (graph.jsonl): read 70 rows; wrote 27 nodes (27 new) and 43 "
+                         "relationships (43 new); rejected 0")  # 101 characters, one line
+    shown = piped("demo").splitlines()
+    rules = [x for x in shown if x.startswith("─")]
+    assert len(rules) == 2 and all(len(x) == 80 for x in rules)
+    table = shown[shown.index(rules[0]) + 1:shown.index(rules[1])]
+    assert table[0].startswith("┏") and table[-1].startswith("└")
+    assert len({len(x) for x in table}) == 1 and len(table[0]) > 80  # its natural width
+    assert any("Zoë Brontë" in x and "Acme Corp (Head of Operations)" in x for x in table)

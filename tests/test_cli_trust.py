@@ -49,9 +49,11 @@ def test_a_manifest_takes_a_toml_date(tmp_path: Path) -> None:
 
 
 def test_roundup_since_takes_a_date(tmp_path: Path) -> None:
+    # nothing fetched: no draft, and the refusal names the window the date opened
     built = relgraph("roundup", "build", "--date", "2026-11-06", "--since", "2026-10-30",
-                     data=tmp_path / "data").stdout
-    assert "window 2026-10-30 00:00 UTC to" in built
+                     data=tmp_path / "data", check=False)
+    assert built.returncode == 1
+    assert "no candidate from 2026-10-30 00:00 to 2026-11-07 00:00 UTC" in built.stderr
 
 
 # --- snapshot moments: the best column the file has, else the day in its name -------------

@@ -116,6 +116,17 @@ def test_env_output_survives_eval_with_a_nasty_password(fake_home: Path) -> None
     assert shown == f"{password}|bolt://127.0.0.1:{STALE_PORT}"
 
 
+def test_a_password_neo4j_would_refuse_is_said_before_starting(fake_home: Path) -> None:
+    """Neo4j refuses an initial password under 8 characters with a Java stack trace: the
+    script says the rule instead, and starts nothing."""
+    started = neo4j_local("start", fake_home, STALE_PORT, "short", timeout=30)
+    assert started.returncode == 1
+    assert started.stderr.strip() == (
+        'neo4j-local: NEO4J_LOCAL_PASSWORD must be at least 8 characters (Neo4j\'s rule), or '
+        '"none" to turn auth off')
+    assert not (fake_home / f"server-{STALE_PORT}" / "neo4j.pid").exists()
+
+
 @pytest.fixture(params=["sleep", "launcher-of-another-home"])
 def unrelated_process(request: pytest.FixtureRequest,
                       tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:

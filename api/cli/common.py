@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -15,13 +16,46 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.rule import Rule
 
 from connectors.csvio import csv_safe
 from connectors.dates import parse_moment
 from graph.store import GraphStore, open_store
 
-out = Console()
-err = Console(stderr=True)
+PIPED_WIDTH = 10_000  # no terminal, no COLUMNS: lines as long as they are, never wrapped
+RULE_WIDTH = 80  # … but a section rule is not ten thousand dashes
+
+
+class CliConsole(Console):
+    """rich's console. When the output is no terminal (a pipe, a file, a CI log) and COLUMNS is
+    not set, rich would wrap everything at 80 columns: a table's cells broken over lines, a
+    one-line summary over two (so `grep` misses it). Then lines are never wrapped and tables take
+    the width they need; section rules keep RULE_WIDTH."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        stream = sys.stderr if stderr else sys.stdout
+        self.piped = not _is_terminal(stream) and not os.environ.get("COLUMNS")
+        super().__init__(stderr=stderr, width=PIPED_WIDTH if self.piped else None,
+                         soft_wrap=self.piped)
+
+    def rule(self, title: Any = "", *, characters: str = "─", style: Any = "rule.line",
+             align: Any = "center") -> None:
+        if not self.piped:
+            super().rule(title, characters=characters, style=style, align=align)
+            return
+        self.print(Rule(title, characters=characters, style=style, align=align),
+                   width=RULE_WIDTH)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed, or no file at all
+        return False
+
+
+out = CliConsole()
+err = CliConsole(stderr=True)
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 

@@ -129,7 +129,7 @@ def run_specs(specs: list[LoadSpec], strict: bool) -> None:
 def load(
     ctx: typer.Context,
     manifest: Annotated[Path | None, typer.Option(
-        help="a TOML file of [[load]] entries (source, paths, owner, observed_at, timezone, "
+        help="a TOML file of \\[\\[load]] entries (source, paths, owner, observed_at, timezone, "
              "mapping), run in order", exists=True, dir_okay=False)] = None,
     strict: Annotated[bool, typer.Option(
         help="exit 1 if any row is rejected (without it: only when every row is, or nothing "

@@ -129,14 +129,20 @@ def build(
     out.print(Text.assemble("draft ", (issue.id, "bold"), f"  {issue.title}"), highlight=False)
     out.print(f"window {_when(issue.since)} to {_when(issue.until)}: {len(made.items)} "
               f"candidates, {picked} picked", highlight=False)
-    if made.items:
-        out.print(_ranking(list(made.items)))
-        out.print(f"next: `relgraph roundup preview {issue.id} --format html -o issue.html`, "
-                  f"`relgraph roundup edit {issue.id} pick|drop|move|blurb|verdict|intro …`",
-                  highlight=False)
-    else:
-        out.print("No candidate in the window: `relgraph roundup fetch` first, or a wider "
-                  "--since.")
+    out.print(_ranking(list(made.items)))
+    out.print(f"next: `relgraph roundup preview {issue.id} --format html -o issue.html`, "
+              f"`relgraph roundup edit {issue.id} pick|drop|move|blurb|verdict|intro …`, or "
+              f"`relgraph roundup discard {issue.id}`", highlight=False)
+
+
+@app.command("discard")
+def discard(issue_ref: IssueArg) -> None:
+    """Delete a draft: its items, edits and history go, and its id is free for the next build
+    of that day. A published issue cannot be discarded; a scheduled one is unscheduled first."""
+    with curation_db() as db:
+        gone = issues.discard(db, issue_ref)
+    out.print(Text.assemble("discarded ", (gone.id, "bold"), f"  {gone.title}"),
+              highlight=False)
 
 
 @app.command("show")

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 from curation import issues
-from curation.errors import BadEdit, FrozenIssue, NotFound
+from curation.errors import BadEdit, FrozenIssue, NotFound, NothingToDraft
 from curation.model import IssueStatus, SourceKind
 from graph.questions import Cypher, Question, Record, same
 from graph.store import GraphStore
 from graph.view import GraphView
 from tests.curation.feedserver import FeedServer
-from tests.curation.roundup_fixtures import EDITOR, NOW, built, curation_db
+from tests.curation.roundup_fixtures import EDITOR, NOW, built, curation_db, week
 
 LATER = NOW + timedelta(minutes=5)
 FRIDAY = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -336,3 +336,64 @@ def test_the_readme_walkthrough(kind: str, tmp_path: Path, request: pytest.Fixtu
     assert "READ 5" in loaded
     after = run("roundup", "build", "--date", "2026-11-13").stdout
     assert "onboarding: 1 read" in before and "onboarding: 4 read" in after
+
+
+def test_a_draft_is_discarded_whole_and_its_id_is_free_again(db: sqlite3.Connection) -> None:
+    issues.drop(db, ISSUE, "renewal-playbook", who="ann", now=LATER)
+    rebuilt = built(db).issue  # a second build of the day: the -2 draft beside the first
+    assert rebuilt.id == f"{ISSUE}-2"
+    gone = issues.discard(db, ISSUE)
+    assert gone.id == ISSUE
+    for table, column in (("issues", "id"), ("items", "issue_id"),
+                          ("item_details", "issue_id"), ("edits", "issue_id")):
+        assert db.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?",
+                          (ISSUE,)).fetchone() == (0,)
+    assert [i.id for i in issues.list_issues(db)] == [f"{ISSUE}-2"]
+    assert issues.items(db, f"{ISSUE}-2")  # the other draft untouched
+    assert built(db).issue.id == ISSUE  # the day's first id again
+    with pytest.raises(NotFound):
+        issues.discard(db, "roundup-1999-01-01")
+
+
+def test_only_drafts_are_discarded(db: sqlite3.Connection, store: GraphStore,
+                                   tmp_path: Path) -> None:
+    issues.schedule(db, ISSUE, FRIDAY, who="ann", now=NOW)
+    with pytest.raises(BadEdit, match=f"unschedule {ISSUE}"):
+        issues.discard(db, ISSUE)
+    issues.unschedule(db, ISSUE, who="ann", now=NOW)
+    issues.publish(db, store, ISSUE, data_dir=tmp_path / "data", who="ann", now=LATER)
+    with pytest.raises(FrozenIssue, match="discard refused"):
+        issues.discard(db, ISSUE)
+    assert issues.get(db, ISSUE).status is IssueStatus.PUBLISHED
+
+
+def test_a_build_with_nothing_to_offer_makes_no_draft(db: sqlite3.Connection,
+                                                      store: GraphStore,
+                                                      tmp_path: Path) -> None:
+    week_later = {"day": FRIDAY.date() + timedelta(days=7), "now": NOW + timedelta(days=7)}
+    with pytest.raises(NothingToDraft, match="no draft made"):
+        built(db, candidates=[], **week_later)  # type: ignore[arg-type]
+    published = issues.publish(db, store, ISSUE, data_dir=tmp_path / "data", who="ann",
+                               now=LATER)
+    picked = {i.content_id for i in issues.items(db, published.issue.id) if i.picked}
+    # all the window holds was featured already: still nothing new to offer
+    with pytest.raises(NothingToDraft, match="featured in a published issue already"):
+        built(db, candidates=[c for c in week() if c.content_id in picked],
+              **week_later)  # type: ignore[arg-type]
+    assert [i.id for i in issues.list_issues(db)] == [ISSUE]
+
+
+def test_the_discard_and_build_commands(tmp_path: Path) -> None:
+    """`relgraph roundup build` with nothing fetched makes no draft (one red line, exit 1);
+    `relgraph roundup discard` deletes a draft and says which."""
+    from tests.worlds.cli import relgraph
+
+    data = tmp_path / "data"
+    empty = relgraph("roundup", "build", "--date", "2026-11-27", data=data, check=False)
+    assert empty.returncode == 1 and "no draft made" in empty.stderr, empty.stderr
+    with curation_db(data) as db:  # a draft, as a build with candidates leaves it
+        built(db)
+    gone = relgraph("roundup", "discard", ISSUE, data=data)
+    assert f"discarded {ISSUE}" in gone.stdout
+    again = relgraph("roundup", "discard", ISSUE, data=data, check=False)
+    assert again.returncode == 1 and f"no issue {ISSUE!r}" in again.stderr

@@ -29,6 +29,7 @@ import pyarrow as pa
 from ibis.expr.types import Table
 
 from graph.eventlog import SCHEMA as EVENT_SCHEMA
+from graph.eventlog import EventLog
 
 DAY = 86_400  # seconds
 
@@ -69,7 +70,7 @@ class Engine:
         where = str(directory)
         local = "://" not in where
         if local:
-            parts = sorted(Path(where).glob("part-*.parquet"))
+            parts = EventLog(Path(where)).live_parts()
             if not parts:
                 return self.table(EVENT_SCHEMA.empty_table())
             if self.kind == "duckdb":

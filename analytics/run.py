@@ -51,6 +51,7 @@ from analytics.surge import Surge, topic_surge
 from analytics.world import World, build_world
 from connectors.pipeline import MEANINGFUL
 from graph import version as graph_version
+from graph.eventlog import EventLog
 from graph.model import as_utc
 from graph.store import GraphStore
 
@@ -69,7 +70,7 @@ def default_as_of(now: datetime | None = None) -> datetime:
 
 def fingerprint(*, data_dir: Path, as_of: datetime, config: AnalyticsConfig, store: GraphStore,
                 engine: Engine, events_uri: str | None) -> str:
-    parts = sorted(p.name for p in (data_dir / "events").glob("part-*.parquet")) \
+    parts = [p.name for p in EventLog(data_dir / "events").live_parts()] \
         if events_uri is None else [events_uri]
     config_bytes = config.path.read_bytes() if config.path is not None else b""
     text = json.dumps({

@@ -10,6 +10,7 @@ company they work at, or whose B2C account they are). Events after `as_of` are n
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from ibis.expr.types import Table
 
 from analytics.config import AnalyticsConfig
 from analytics.engine import Engine, epoch
+from graph.eventlog import EventLog
 from graph.model import as_utc
 from graph.questions.accounts import ACCOUNTS, Account, AccountsQuery
 from graph.store import GraphStore
@@ -133,10 +135,14 @@ def build_world(store: GraphStore, *, data_dir: Path, as_of: datetime | None,
     people = store.aliases("Person")
     folded = store.aliases("Customer")
     world = World(moment, config, engine, accounts, engine.table({"x": [1]}), store)
-    raw = engine.events(events_uri or data_dir / "events")
-    world.events = resolve_events(engine, raw, people=people, customers=folded,
-                                  person_account=world.person_account, as_of=moment)
-    world.events = engine.materialise(world.events, owner=world)
+    # the data dir's log is read under its readers' lock: a compaction does not swap its parts
+    # while DuckDB copies them into the session (Spark's stays lazy: see graph/eventlog.py)
+    log = EventLog(data_dir / "events") if events_uri is None else None
+    with log.reading() if log is not None else contextlib.nullcontext():
+        raw = engine.events(events_uri or data_dir / "events")
+        world.events = resolve_events(engine, raw, people=people, customers=folded,
+                                      person_account=world.person_account, as_of=moment)
+        world.events = engine.materialise(world.events, owner=world)
     return world
 
 

@@ -11,6 +11,17 @@ renamed), so a load killed half way leaves whole parts only and its re-run adds 
 missing. The same layout in object storage is read by DuckDB or Spark unchanged
 (`read_parquet('s3://bucket/events/part-*.parquet')`).
 
+Compaction (`compact`, `relgraph maintenance compact`, and after an append once the log holds
+more than `AUTO_COMPACT_PARTS` small parts): thousands of small loads leave thousands of parts,
+and every query pays for each file. The small parts (under `SMALL_PART` bytes) are rewritten as
+one, sorted by time, each event once; the big ones stay as they are. Readers never see an event
+twice or miss one: the log's own reads (and the analytics' DuckDB reads) hold a shared lock on
+`.readers.lock` while they read, and compaction swaps the parts (the new one in, the old ones
+out) under the exclusive lock, which takes a moment, not the rewrite. A crash half way through
+the swap is finished by the next append or compaction: `compacting.json`, written before the
+new part appears, names the parts it replaces, and while it exists and its new part does,
+readers leave those parts out. Appends wait for a compaction (one writer at a time).
+
     >>> import tempfile, datetime as dt
     >>> log = EventLog(Path(tempfile.mkdtemp()) / "events")
     >>> e = LoggedEvent("m1", "login", dt.datetime(2026, 5, 1, tzinfo=dt.UTC), "ada@acme.com")
@@ -20,9 +31,12 @@ missing. The same layout in object storage is read by DuckDB or Spark unchanged
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
 import os
 import secrets
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -96,17 +110,79 @@ _IDENTITY_JOINS = """LEFT JOIN identities ip ON ip.alias = e.person
 READ_CHANNELS = {"page_viewed": "web", "pricing_viewed": "web", "newsletter_click": "newsletter"}
 
 
+SMALL_PART = 8 << 20  # bytes: parts smaller than this are merged by a compaction
+AUTO_COMPACT_PARTS = 256  # small parts past which an append compacts them
+JOURNAL = "compacting.json"
+
+
+class EventLogBusy(EventLogError):
+    """Compaction waited too long for readers to finish (try again, or later)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Compacted:
+    parts_before: int
+    parts_after: int
+    merged: int  # small parts rewritten as one (0: nothing to do)
+    events: int  # events in the merged parts
+    seconds: float
+
+
 class EventLog:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
     def _parts(self) -> list[str]:
+        """The live parts: every part file, but those a finished compaction replaced and a
+        crash left behind (see the module doc)."""
         if not self.directory.is_dir():
             return []
-        return sorted(str(p) for p in self.directory.glob("part-*.parquet"))
+        found = sorted(str(p) for p in self.directory.glob("part-*.parquet"))
+        replaced = self._replaced(found)
+        return [p for p in found if Path(p).name not in replaced] if replaced else found
+
+    def _replaced(self, found: Sequence[str]) -> set[str]:
+        journal = self.directory / JOURNAL
+        if not journal.exists():
+            return set()
+        try:
+            said = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return set()  # being written: its new part is not in yet either
+        names = {Path(p).name for p in found}
+        return set(said["replaces"]) if said.get("part") in names else set()
+
+    def live_parts(self) -> list[Path]:
+        """The part files a reader should read (analytics lists them this way)."""
+        return [Path(p) for p in self._parts()]
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold while reading parts: a compaction does not swap them meanwhile. A reader passes
+        the gate (held by a compaction only for its swap, so a stream of readers cannot starve
+        it), then holds the readers' lock shared until it is done."""
+        if not self.directory.is_dir():
+            yield
+            return
+        with open(self.directory / ".gate.lock", "a") as gate, \
+                open(self.directory / ".readers.lock", "a") as readers:
+            fcntl.flock(gate, fcntl.LOCK_SH)
+            try:
+                fcntl.flock(readers, fcntl.LOCK_SH)
+            finally:
+                fcntl.flock(gate, fcntl.LOCK_UN)
+            try:
+                yield
+            finally:
+                fcntl.flock(readers, fcntl.LOCK_UN)
 
     @contextmanager
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.reading(), self._open() as con:
+            yield con
+
+    @contextmanager
+    def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
         con = duckdb.connect(":memory:")
         try:
             con.execute("SET TimeZone = 'UTC'")
@@ -147,9 +223,17 @@ class EventLog:
             pa.array([e.source for e in events], text),
             pa.array([now] * len(events), moment),
         ], schema=SCHEMA)
-        with self._locked(), self._connection() as con:
-            for orphan in self.directory.glob(".part-*.tmp"):  # of an append that was killed
-                orphan.unlink(missing_ok=True)
+        with self._locked():
+            self._recover()
+            result = self._append(batch, now, len(events))
+            small = [p for p in self._parts() if Path(p).stat().st_size < SMALL_PART]
+            if len(small) > AUTO_COMPACT_PARTS:
+                with contextlib.suppress(EventLogBusy):  # readers at work: next time
+                    self._compact(wait=0.0)
+        return result
+
+    def _append(self, batch: pa.Table, now: datetime, n: int) -> AppendResult:
+        with self._connection() as con:
             con.register("batch", batch)
             con.execute("""
                 CREATE TEMP TABLE fresh AS
@@ -167,7 +251,113 @@ class EventLog:
                     _fsync(self.directory)
                 finally:
                     tmp.unlink(missing_ok=True)
-        return AppendResult(added, len(events) - added)
+        return AppendResult(added, n - added)
+
+    # --- compaction ---------------------------------------------------------------------------
+
+    def compact(self, *, wait: float = 60.0, min_parts: int = 2) -> Compacted:
+        """Merge the small parts into one (module doc). `wait`: seconds to wait for readers
+        before giving up (`EventLogBusy`); fewer than `min_parts` small parts: nothing done."""
+        if not self.directory.is_dir():
+            return Compacted(0, 0, 0, 0, 0.0)
+        with self._locked():
+            self._recover()
+            return self._compact(wait=wait, min_parts=min_parts)
+
+    def _recover(self) -> None:
+        """Finish what a killed append or compaction left (callers hold the append lock)."""
+        for orphan in self.directory.glob(".part-*.tmp"):
+            orphan.unlink(missing_ok=True)
+        journal = self.directory / JOURNAL
+        if not journal.exists():
+            return
+        try:
+            said = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            said = {}
+        if said.get("part") and (self.directory / said["part"]).exists():
+            with self._swapping(wait=None):
+                for name in said.get("replaces", ()):
+                    (self.directory / name).unlink(missing_ok=True)
+                _fsync(self.directory)
+        journal.unlink(missing_ok=True)  # done, or its new part never came in
+
+    @contextmanager
+    def _swapping(self, wait: float | None) -> Iterator[None]:
+        """No reader between the new part in and the old out: the gate closed to new readers,
+        then the readers' lock exclusive once those reading have finished."""
+        deadline = None if wait is None else time.monotonic() + wait
+        with open(self.directory / ".gate.lock", "a") as gate, \
+                open(self.directory / ".readers.lock", "a") as readers:
+            self._exclusive(gate, deadline, wait)
+            try:
+                self._exclusive(readers, deadline, wait)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(readers, fcntl.LOCK_UN)
+            finally:
+                fcntl.flock(gate, fcntl.LOCK_UN)
+
+    def _exclusive(self, lock: Any, deadline: float | None, wait: float | None) -> None:
+        if deadline is None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise EventLogBusy(f"event log {self.directory}: readers kept it busy for "
+                                       f"{wait:g} s; nothing changed") from None
+                time.sleep(0.01)
+
+    def _compact(self, *, wait: float, min_parts: int = 2) -> Compacted:
+        started = time.perf_counter()
+        parts = self._parts()
+        small = [p for p in parts if Path(p).stat().st_size < SMALL_PART]
+        if len(small) < max(2, min_parts):
+            return Compacted(len(parts), len(parts), 0, 0, time.perf_counter() - started)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        final = self.directory / f"part-{stamp}-{secrets.token_hex(4)}.parquet"
+        tmp = self.directory / f".{final.name}.tmp"
+        journal = self.directory / JOURNAL
+        try:
+            con = duckdb.connect(":memory:")
+            try:
+                con.execute("SET TimeZone = 'UTC'")
+                con.read_parquet(small).create_view("small")
+                # by time (a time filter then skips most row groups); parts never share an id
+                # (an append adds only new ones), so every event is there once
+                con.execute(f"""COPY (SELECT {", ".join(f'"{c}"' for c in _COLUMNS)} FROM small
+                                ORDER BY "at", id)
+                                TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)""")
+                events = con.execute(f"SELECT count(*) FROM read_parquet('{_sql_path(tmp)}')"
+                                     ).fetchall()[0][0]
+            finally:
+                con.close()
+            _fsync(tmp)
+            said = json.dumps({"part": final.name, "replaces": [Path(p).name for p in small]})
+            journal_tmp = self.directory / f".{JOURNAL}.tmp"
+            journal_tmp.write_text(said, encoding="utf-8")
+            _fsync(journal_tmp)
+            os.replace(journal_tmp, journal)
+            with self._swapping(wait=wait):
+                os.replace(tmp, final)
+                for name in small:
+                    Path(name).unlink(missing_ok=True)
+                _fsync(self.directory)
+            journal.unlink(missing_ok=True)
+        except duckdb.Error as exc:
+            raise EventLogError(f"event log {self.directory}: compaction: {exc}") from exc
+        except EventLogBusy:
+            journal.unlink(missing_ok=True)  # the new part never came in: nothing changed
+            raise
+        finally:
+            tmp.unlink(missing_ok=True)
+        return Compacted(len(parts), len(parts) - len(small) + 1, len(small), int(events),
+                         time.perf_counter() - started)
 
     def count(self, type_: str | None = None) -> int:
         with self._connection() as con:
@@ -289,6 +479,10 @@ class EventLog:
 
 def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _fsync(path: Path) -> None:

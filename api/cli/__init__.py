@@ -11,6 +11,7 @@ from api.cli import (  # roundup_issues adds the editorial commands to roundup's
     analyze,
     apikey,
     load,
+    maintenance,
     merges,
     query,
     roundup,
@@ -42,6 +43,7 @@ app.add_typer(apikey.app, name="apikey")
 app.add_typer(roundup.app, name="roundup")  # with the editorial commands of roundup_issues
 app.add_typer(analyze.app, name="analyze")
 app.add_typer(schema.app, name="schema")
+app.add_typer(maintenance.app, name="maintenance")
 
 
 def main() -> None:

@@ -11,7 +11,12 @@ process ever overwrites another's newer values with stale ones.
 
 Tables: `nodes(label, key, props, seq)`, `rels(type, start_label, start, end_label, end, props,
 seq)`, `gone(kind, ident, seq)` (deletions: a folded node, a moved relationship, everything),
-`meta(name, value)` (the format version and the last sequence number). Properties are stored as
+`meta(name, value)` (the format version, the last sequence number and the pruning floor).
+
+Deletions pile up in `gone` (every fold of a load leaves one): `prune_gone` (`relgraph
+maintenance compact`) drops them all and records the sequence number they were dropped at as the
+floor; a process that had not caught up that far reloads the whole graph on its next catch-up
+instead of missing a deletion. Properties are stored as
 JSON (orjson) with date-times as ISO-8601 text, turned back into aware datetimes by the schema's
 property types on the way in, so the file is readable by any SQLite client.
 """
@@ -241,13 +246,23 @@ class Journal:
             self._data_version = version
         return seq
 
+    def _floor(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'gone_floor'").fetchone()
+        return int(row[0]) if row is not None else 0
+
     def _since(self, seq: int) -> tuple[Catchup, int]:
-        """Inside a transaction: what was committed after `seq`, and the data version it saw."""
+        """Inside a transaction: what was committed after `seq`, and the data version it saw.
+        Behind the pruning floor (deletions it never saw were dropped): everything, from
+        scratch."""
         db = self._db
         catchup = Catchup(self._seq())
         version = self._version()
-        for _, kind, ident in db.execute("SELECT seq, kind, ident FROM gone WHERE seq > ? "
-                                         "ORDER BY seq", (seq,)):
+        if seq < self._floor():
+            catchup.everything_gone = True
+            seq = -1  # every row: the whole graph again
+        gone = () if seq < 0 else db.execute(
+            "SELECT seq, kind, ident FROM gone WHERE seq > ? ORDER BY seq", (seq,))
+        for _, kind, ident in gone:
             if kind == "all":
                 catchup = Catchup(catchup.seq, everything_gone=True)
             elif kind == "node":
@@ -288,6 +303,21 @@ class Journal:
                 raise
             db.execute("COMMIT")
             self._data_version = version
+
+    def prune_gone(self) -> int:
+        """Drop every deletion record (module doc); returns how many there were."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = self._seq()
+                dropped = db.execute("DELETE FROM gone").rowcount
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('gone_floor', ?)", (str(seq),))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        return int(dropped)
 
     def write(self, changes: Changes) -> int:
         """Inside `writing`: store the changes under the next sequence number; returns it."""

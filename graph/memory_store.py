@@ -610,6 +610,13 @@ class MemoryStore:
         with self._reading():
             return sorted(p[1] for p in self._view().team(moment))
 
+    def prune_journal(self) -> int:
+        """Drop the durable file's deletion records (graph/durable.py `prune_gone`); returns how
+        many. Other processes behind them reload the graph on their next catch-up."""
+        if self._journal is None:
+            return 0
+        return self._journal.prune_gone()
+
     def reconcile_jobs(self, persons: Iterable[str]) -> int:
         """Re-date the observed jobs of these people; returns how many jobs changed."""
         changed = 0

@@ -283,3 +283,24 @@ def test_a_commit_right_after_catching_up_is_not_missed(tmp_path: Path) -> None:
     server._journal._db = _CommitsBehind(server._journal._db, _late(other))  # type: ignore
     assert server.counts().nodes["Person"] == 3  # catches up on _people; then `late` commits
     assert server.existing("Person", ["late@x.com"]) == {"late@x.com"}
+
+
+def test_pruned_deletion_records_make_a_lagging_process_reload(tmp_path: Path) -> None:
+    """`relgraph maintenance compact` drops the journal's deletion records; a process that had
+    not seen those deletions yet reloads the whole graph rather than keep what is gone."""
+    path = tmp_path / "graph.sqlite"
+    writer = _people(path, 4)
+    lagging = MemoryStore(path)  # another process, up to date now
+    assert lagging.counts().nodes["Person"] == 4
+    writer.upsert_nodes("Person", [{"id": "p0@x.com", "name": "P0"}], source="t")
+    assert writer.merge_nodes("Person", "p0@x.com", "p1@x.com")  # a deletion: p1 is gone
+    writer.upsert_nodes("Person", [{"id": "p9@x.com", "name": "P9"}], source="t")
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM gone").fetchone()[0] > 0
+    assert writer.prune_journal() > 0
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM gone").fetchone() == (0,)
+    # the lagging process never saw p1 go: it reloads, and holds what the writer holds
+    assert lagging.counts() == writer.counts()
+    assert lagging.existing("Person", ["p1@x.com", "p9@x.com"]) == {"p9@x.com"}
+    assert lagging.aliases("Person") == {"p1@x.com": "p0@x.com"}
+    assert MemoryStore(path).counts() == writer.counts()  # and a fresh one opens the same
+    assert writer.prune_journal() == 0  # nothing new to drop

@@ -1,11 +1,17 @@
 """The embedded store's durable layer: every write batch committed to SQLite on its own.
 
-The embedded store keeps its graph in memory (networkx, graph/memory_store.py) and makes each
-write batch durable here, in one SQLite transaction (WAL mode: one writer at a time, readers
-never blocked, atomic commits). Several processes may open one data dir — a server answering
-and taking mutations, a `relgraph load` beside it: each sees the others' commits without a
-restart, because every committed row carries a sequence number and a process that notices a
-commit (`PRAGMA data_version`) applies the rows with a higher number than it has seen. A writer
+The embedded store keeps its graph in memory (networkx, graph/memory_store.py) and commits each
+write batch here, in one SQLite transaction (WAL mode: one writer at a time, readers never
+blocked, atomic commits). What a commit survives depends on `synchronous`: with NORMAL (the
+default) a committed batch survives the process being killed at once, but a power loss or an
+OS crash can lose the last commits before the next WAL checkpoint (the file stays consistent:
+whole batches only). FULL (`RELGRAPH_SQLITE_SYNCHRONOUS=FULL`) syncs every commit, so it
+survives those too, at the price of an fsync per batch.
+
+Several processes may open one data dir — a server answering and taking mutations, a
+`relgraph load` beside it: each sees the others' commits without a restart, because every
+committed row carries a sequence number and a process that notices a commit (`PRAGMA
+data_version`) applies the rows with a higher number than it has seen. A writer
 catches up inside its write transaction before it merges its rows into what is stored, so no
 process ever overwrites another's newer values with stale ones.
 
@@ -40,6 +46,7 @@ from graph.errors import SnapshotError
 from graph.schema import NODE_TYPES, REL_TYPES, PropType
 
 FORMAT = 1  # bump when the tables change shape; other versions are refused clearly
+SYNCHRONOUS = ("NORMAL", "FULL")
 _STORE_TIMES = ("loaded_at", "first_seen", "last_seen")
 
 Node = tuple[str, str]
@@ -174,7 +181,10 @@ class Catchup:
 class Journal:
     """One SQLite database file: the durable copy of the embedded graph."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, synchronous: str = "NORMAL") -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, "
+                             f"got {synchronous!r}")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # one connection, shared by this process's threads
@@ -182,7 +192,9 @@ class Journal:
             self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None,
                                        check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints
+            # NORMAL: a commit survives the process, a power loss only once checkpointed;
+            # FULL: every commit is synced (module doc). From SYNCHRONOUS only, never user text.
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.executescript(_SCHEMA)
             self._check_format()
         except sqlite3.DatabaseError as exc:

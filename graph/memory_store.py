@@ -8,9 +8,11 @@ rebuilt when the graph is read.
 
 Durability (graph/durable.py): each write batch is one SQLite transaction in `graph.sqlite`
 (WAL), so a write costs milliseconds, not a rewrite of the whole graph, and a crash leaves whole
-batches only. Several processes may share one data dir — a server and a `relgraph load`: each
-applies the others' commits before its next question or write, so neither loses the other's
-writes and the server sees a load's rows without a restart.
+batches only. A committed batch survives the process being killed; against a power loss, only
+once checkpointed, unless RELGRAPH_SQLITE_SYNCHRONOUS=FULL syncs every commit. Several
+processes may share one data dir — a server and a `relgraph load`: each applies the others'
+commits before its next question or write, so neither loses the other's writes and the server
+sees a load's rows without a restart.
 
 Threads: questions take a shared lock and writes an exclusive one (a batch at a time), so a
 server can answer while a load writes; other processes' commits are applied under the exclusive
@@ -157,9 +159,11 @@ class _State:
 class MemoryStore:
     kind = StoreKind.MEMORY
 
-    def __init__(self, path: Path | None, *, batch_size: int = 10_000) -> None:
+    def __init__(self, path: Path | None, *, batch_size: int = 10_000,
+                 synchronous: str = "NORMAL") -> None:
         """`path`: the SQLite file (None: in memory only, nothing kept). A data dir that still
-        holds the old `graph.snapshot` beside it is imported into it once."""
+        holds the old `graph.snapshot` beside it is imported into it once. `synchronous`:
+        NORMAL or FULL (graph/durable.py)."""
         self.path = Path(path) if path is not None else None
         self.batch_size = batch_size
         self._lock = _ReadWriteLock()
@@ -170,7 +174,7 @@ class MemoryStore:
         self.created = False  # whether opening created the file
         if self.path is not None:
             self.created = not self.path.exists()
-            self._journal = Journal(self.path)
+            self._journal = Journal(self.path, synchronous=synchronous)
             legacy = self.path.with_name("graph.snapshot")
             if self.created and legacy.exists():
                 self._import_snapshot(legacy)
@@ -316,7 +320,8 @@ class MemoryStore:
                 self._catch_up(self._journal.since(self._seq))
 
     def checkpoint(self) -> None:
-        """Every batch is committed on its own: once an upsert returns it is durable."""
+        """Every batch is committed on its own: once an upsert returns it survives the process
+        (and a power loss too with synchronous FULL; see graph/durable.py)."""
         self._refresh()
 
     def migrate(self) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,10 @@ class Settings(BaseSettings):
     # API from the browser; none by default.
     api_cors_origins: str = Field("", validation_alias="RELGRAPH_API_CORS_ORIGINS")
     log_level: str = Field("info", validation_alias="RELGRAPH_LOG_LEVEL")
+    # The embedded store's SQLite commits (graph/durable.py): NORMAL survives a killed process,
+    # and a power loss once checkpointed; FULL syncs every commit (an fsync per write batch).
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "NORMAL", validation_alias="RELGRAPH_SQLITE_SYNCHRONOUS")
     # The analytics (analytics/): a TOML over the shipped analytics/default.toml; where the event
     # log is when it is not the data dir's (a Spark cluster reading object storage).
     analytics_config: Path | None = Field(None, validation_alias="RELGRAPH_ANALYTICS_CONFIG")

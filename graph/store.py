@@ -124,7 +124,8 @@ def open_store(settings: Settings | None = None) -> GraphStore:
     if settings.store is StoreKind.MEMORY:
         from graph.memory_store import MemoryStore
 
-        return MemoryStore(settings.graph_path, batch_size=settings.batch_size)
+        return MemoryStore(settings.graph_path, batch_size=settings.batch_size,
+                           synchronous=settings.sqlite_synchronous)
     if settings.store is StoreKind.NEO4J:
         if settings.neo4j_password is None:
             raise StoreUnavailable(

@@ -304,3 +304,25 @@ def test_pruned_deletion_records_make_a_lagging_process_reload(tmp_path: Path) -
     assert lagging.aliases("Person") == {"p1@x.com": "p0@x.com"}
     assert MemoryStore(path).counts() == writer.counts()  # and a fresh one opens the same
     assert writer.prune_journal() == 0  # nothing new to drop
+
+
+@pytest.mark.parametrize(("setting", "pragma"), [(None, 1), ("NORMAL", 1), ("FULL", 2)])
+def test_the_commit_sync_level_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            setting: str | None, pragma: int) -> None:
+    """NORMAL (the default) survives a killed process, a power loss only once checkpointed;
+    RELGRAPH_SQLITE_SYNCHRONOUS=FULL syncs every commit (graph/durable.py)."""
+    from pydantic import ValidationError
+
+    from graph.settings import Settings
+    from graph.store import open_store
+
+    monkeypatch.delenv("RELGRAPH_SQLITE_SYNCHRONOUS", raising=False)
+    if setting is not None:
+        monkeypatch.setenv("RELGRAPH_SQLITE_SYNCHRONOUS", setting)
+    store = open_store(Settings(data_dir=tmp_path, store="memory"))
+    assert isinstance(store, MemoryStore) and store._journal is not None
+    assert store._journal._db.execute("PRAGMA synchronous").fetchone() == (pragma,)
+    store.close()
+    monkeypatch.setenv("RELGRAPH_SQLITE_SYNCHRONOUS", "OFF")
+    with pytest.raises(ValidationError, match="RELGRAPH_SQLITE_SYNCHRONOUS"):
+        Settings(data_dir=tmp_path, store="memory")

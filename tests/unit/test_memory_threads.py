@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -95,11 +94,15 @@ def test_another_process_commits_are_applied_whole(tmp_path: Path) -> None:
     writer.upsert_nodes("Company", [{"id": "x.com"}], source="t")
     reader = MemoryStore(path)
 
+    picked_up = threading.Event()
+
     def write(i: int) -> None:
         writer.upsert_nodes("Person", [{"id": f"p{i}@x.com"}], source="t")
         writer.upsert_relationships("WORKS_AT", [{"from": f"p{i}@x.com", "to": "x.com"}],
                                     source="t")
-        time.sleep(0.002)  # let the readers in between commits
+        # the next commit only once a reader has seen this one (no clock: an event)
+        picked_up.wait(5)
+        picked_up.clear()
 
     seen: set[int] = set()
 
@@ -108,7 +111,9 @@ def test_another_process_commits_are_applied_whole(tmp_path: Path) -> None:
         people, jobs = counts.nodes["Person"], counts.relationships.get("WORKS_AT", 0)
         assert people - jobs in (0, 1), counts
         assert counts.nodes["Company"] == 1, counts
-        seen.add(people)
+        if people not in seen:
+            seen.add(people)
+            picked_up.set()
 
     assert _run_together(write, read, rounds=60, readers=3) == []
     assert reader.counts().nodes["Person"] == 60

@@ -86,6 +86,8 @@ class Masthead:
     signature: str = ""
     footer: str = ""
     sections: Mapping[str, str] = field(default_factory=dict)
+    # an editor's roundup.toml was read over the shipped one (which `publish` refuses to send)
+    configured: bool = False
 
     def section_title(self, kind: SourceKind) -> str:
         return self.sections.get(kind.value) or kind.section
@@ -97,10 +99,21 @@ class Masthead:
 
 
 def templates_dir(explicit: Path | None = None) -> Path | None:
-    """The editor's templates directory: `explicit`, else RELGRAPH_ROUNDUP_TEMPLATES."""
+    """The editor's templates directory: `explicit`, else RELGRAPH_ROUNDUP_TEMPLATES, else
+    `<data dir>/roundup/templates` once `relgraph roundup setup` made it."""
     if explicit is not None:
         return Path(explicit)
-    return get_settings().roundup_templates
+    settings = get_settings()
+    if settings.roundup_templates is not None:
+        return settings.roundup_templates
+    default = default_templates_dir()
+    return default if default.is_dir() else None
+
+
+def default_templates_dir() -> Path:
+    """Where `relgraph roundup setup` writes the masthead when RELGRAPH_ROUNDUP_TEMPLATES is
+    not set."""
+    return get_settings().data_dir / "roundup" / "templates"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -119,7 +132,7 @@ def load_masthead(templates: Path | None = None) -> Masthead:
         sections = {**data.get("sections", {}), **override.pop("sections", {})}
         data = {**data, **override, "sections": sections}
         sources.append(str(templates / MASTHEAD_FILE))
-    known = {f.name for f in fields(Masthead)}
+    known = {f.name for f in fields(Masthead)} - {"configured"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise CurationError(f"{sources[-1]}: unknown key(s) {', '.join(unknown)}; the masthead "
@@ -130,7 +143,7 @@ def load_masthead(templates: Path | None = None) -> Masthead:
     if bad:
         raise CurationError(f"{sources[-1]}: {', '.join(bad)}: each must be a string (sections: "
                             "company, vendor, ours)")
-    return Masthead(**data)
+    return Masthead(**data, configured=len(sources) > 1)
 
 
 # --- filters -----------------------------------------------------------------------------------

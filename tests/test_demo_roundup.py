@@ -290,11 +290,13 @@ def test_relgraph_demo_world_load_prints_the_draft_and_a_rerun_reuses_it(
     first = relgraph(*args, data=data).stdout
     section = first[first.index("This week's roundup draft"):first.index("See it")]
     assert f"fetched {len(SAMPLES) + 1} feeds" in section and f"{len(SAMPLES) + 1} ok" in section
-    assert "roundup-2026-11-30  What's new" in section
+    assert "roundup-2026-11-30  The weekly roundup – Monday" in section  # the neutral masthead
     assert re.search(r"#1 \[company #1\] .+\n +\d\.\d\d = relevance \d\.\d\d \+ freshness", section)
     assert re.search(r"\[vendor #1\]", section) and re.search(r"\[ours #1\]", section)
-    assert "relgraph roundup show roundup-2026-11-30" in section
-    assert "relgraph roundup publish roundup-2026-11-30" in section
+    said = " ".join(section.split())  # however the terminal width wrapped it
+    assert "relgraph roundup show roundup-2026-11-30" in said
+    assert "relgraph roundup setup (your masthead), then relgraph roundup publish " \
+           "roundup-2026-11-30" in said
     assert len(section.splitlines()) <= 16  # concise
     second = relgraph(*args, data=data).stdout
     assert "already built by an earlier demo run (draft); nothing fetched" in second

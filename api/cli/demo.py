@@ -232,7 +232,8 @@ def roundup(store: GraphStore, directory: Path, data_dir: Path, top: int = 3) ->
         out.print(Text(f"#{item.rank} [{item.place}] {item.title} ({item.outlet or '?'})"),
                   soft_wrap=True)
         out.print(Text(f"    {item.score:.2f} = {parts}{why}", style="dim"), soft_wrap=True)
-    send = "" if issue.frozen else f"; send it: relgraph roundup publish {issue.id}"
+    send = "" if issue.frozen else ("; send it: relgraph roundup setup (your masthead), then "
+                                    f"relgraph roundup publish {issue.id}")
     out.print(Text(f"read it: relgraph roundup show {issue.id}; relgraph roundup preview "
                    f"{issue.id} --format html -o issue.html{send}"))
     return True

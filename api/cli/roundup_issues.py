@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import sys
+import tomllib
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -22,20 +23,21 @@ from api.cli.common import (
     MOMENT_HELP,
     Format,
     FormatOpt,
+    err,
     opened_store,
     out,
     parse_as_of,
     plain,
     write_csv,
 )
-from api.cli.roundup import app, curation_db
+from api.cli.roundup import app, curation_db, curation_errors
 from connectors.tagging import Taxonomy, default_taxonomy, load_taxonomy
 from curation import issues
 from curation.draft import build as build_issue
 from curation.errors import CurationError
 from curation.issues import Issue, Item
 from curation.model import SourceKind
-from curation.render import MAIL, SITE, load_masthead, templates_dir
+from curation.render import MAIL, SITE, default_templates_dir, load_masthead, templates_dir
 from curation.render import Format as RenderFormat
 from curation.render import preview as render
 from graph.settings import get_settings
@@ -303,6 +305,60 @@ def unschedule(issue_ref: IssueArg, by: ByOpt = None) -> None:
     out.print(Text(f"{issue.id} is a draft again"))
 
 
+@app.command("setup")
+def setup(
+    name: Annotated[str, typer.Option(prompt="The roundup's name (issue titles)",
+                                      help="the roundup's name: issue titles are "
+                                           "'<name> – Friday, November 27th'")],
+    organisation: Annotated[str, typer.Option(prompt="Your organisation",
+                                              help="who publishes it (the brand line)")],
+    sender: Annotated[str, typer.Option(prompt="From: address (Name <address>)",
+                                        help="the e-mail's From:, e.g. 'Ada <news@acme.com>'")],
+    curator: Annotated[str, typer.Option(help="who signs the picks (default: nobody)")] = "",
+    site_url: Annotated[str, typer.Option(help="your site (the footer links it)")] = "",
+    intro: Annotated[str | None, typer.Option(help="each issue's opening paragraph")] = None,
+    templates: TemplatesOpt = None,
+) -> None:
+    """Set the roundup's masthead: asks what it cannot guess (or take the options), writes
+    roundup.toml into the templates directory (RELGRAPH_ROUNDUP_TEMPLATES, else
+    <data dir>/roundup/templates), and keeps keys that file already has. `publish` refuses
+    the shipped sample until this is done."""
+    from email.utils import parseaddr
+
+    if not parseaddr(sender)[1] or "@" not in parseaddr(sender)[1]:
+        raise typer.BadParameter(f"{sender!r} is not an e-mail address", param_hint="--sender")
+    where = templates_dir(templates) or default_templates_dir()
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / "roundup.toml"
+    values = {"name": name, "organisation": organisation, "sender": sender,
+              "recipient": f"{organisation or name} readers <{parseaddr(sender)[1]}>",
+              "curator": curator, "signature": curator.split(" ")[0] if curator else "",
+              "site_url": site_url, "archive_url": site_url.rstrip("/") + "/roundup/"
+              if site_url else "", "unsubscribe": f"mailto:{parseaddr(sender)[1]}?subject="
+              "unsubscribe", "footer": f"You get this e-mail because you signed up for "
+              f"{name}." if not organisation else "You get this e-mail because you signed "
+              f"up for the {organisation} roundup."}
+    if intro is not None:
+        values["intro"] = intro
+    before: dict[str, Any] = {}
+    if path.is_file():
+        with curation_errors():
+            load_masthead(where)  # refuse to build on a file that does not read
+        before = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    merged = {**{k: v for k, v in before.items() if k != "sections"}, **values}
+    lines = ["# The roundup's masthead, by `relgraph roundup setup` (edit freely: the shipped",
+             "# curation/templates/roundup.toml lists every key).",
+             *[f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in merged.items()]]
+    if before.get("sections"):
+        lines += ["", "[sections]", *[f"{k} = {json.dumps(v, ensure_ascii=False)}"
+                                      for k, v in before["sections"].items()]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with curation_errors():
+        load_masthead(where)
+    out.print(Text(f"masthead written to {path}: `relgraph roundup preview ISSUE` shows it; "
+                   "`publish` sends it"))
+
+
 @app.command("publish")
 def publish(
     issue_ref: Annotated[str | None, typer.Argument(
@@ -320,6 +376,15 @@ def publish(
     if (issue_ref is None) == (not due):
         raise typer.BadParameter("give an ISSUE or --due (not both)")
     settings = get_settings()
+    with curation_errors():
+        masthead = load_masthead(templates_dir(templates))
+    if not masthead.configured:
+        err.print(Text.assemble(("error: ", "red"), "the roundup's masthead is the shipped "
+                                "sample (no sender, no organisation, no signature of yours): "
+                                "run `relgraph roundup setup` first, or put a roundup.toml in "
+                                "RELGRAPH_ROUNDUP_TEMPLATES; nothing was published"),
+                  soft_wrap=True)
+        raise typer.Exit(1)
     with curation_db() as db, opened_store() as store:
         refs = [i.id for i in issues.due(db, issues.now_utc())] if due else [issue_ref or ""]
         if due and not refs:

@@ -296,6 +296,10 @@ def test_the_readme_walkthrough(kind: str, tmp_path: Path, request: pytest.Fixtu
         run("demo")
         assert "3 added" in run("roundup", "sources", "import", str(opml)).stdout
         assert "11 new entries" in run("roundup", "fetch").stdout
+    # the masthead first: the shipped one is a neutral sample publish refuses
+    run("roundup", "setup", "--name", "What's new in Customer Success", "--organisation",
+        "Relgraph", "--sender", "Maya Chen <roundup@relgraph.io>", "--curator", "Maya Chen",
+        "--site-url", "https://relgraph.io")
     made = run("roundup", "build", "--date", "2026-11-06").stdout
     issue = "roundup-2026-11-06"
     assert f"draft {issue}" in made and "6 candidates, 6 picked" in made
@@ -397,3 +401,41 @@ def test_the_discard_and_build_commands(tmp_path: Path) -> None:
     assert f"discarded {ISSUE}" in gone.stdout
     again = relgraph("roundup", "discard", ISSUE, data=data, check=False)
     assert again.returncode == 1 and f"no issue {ISSUE!r}" in again.stderr
+
+
+def test_publish_refuses_the_shipped_masthead_until_setup(tmp_path: Path) -> None:
+    """The shipped masthead is a neutral sample: `publish` says to run `relgraph roundup
+    setup`, which asks (or takes options), writes roundup.toml, and keeps what it had."""
+    from tests.worlds.cli import relgraph
+
+    data = tmp_path / "data"
+    with curation_db(data) as db:
+        built(db)
+    refused = relgraph("roundup", "publish", ISSUE, data=data, check=False)
+    assert refused.returncode == 1 and "relgraph roundup setup" in refused.stderr
+    assert "nothing was published" in refused.stderr
+    with curation_db(data) as db:
+        assert issues.get(db, ISSUE).status is IssueStatus.DRAFT
+    answers = "Acme Weekly\nAcme\nAda Lovelace <news@acme.example>\n"  # what it asks
+    asked = subprocess.run([sys.executable, "-m", "api.cli", "roundup", "setup", "--curator",
+                            "Ada Lovelace"],
+                           input=answers, capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "RELGRAPH_DATA_DIR": str(data),
+                                "RELGRAPH_STORE": "memory", "COLUMNS": "200"},
+                           cwd=Path(__file__).resolve().parents[2])
+    assert asked.returncode == 0, asked.stderr
+    toml = data / "roundup" / "templates" / "roundup.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert 'name = "Acme Weekly"' in text and 'sender = "Ada Lovelace <news@acme.example>"' in text
+    assert 'signature = "Ada"' in text and 'site_url = ""' in text
+    toml.write_text(text + '\n[sections]\nours = "From Acme"\n', encoding="utf-8")
+    again = relgraph("roundup", "setup", "--name", "Acme Weekly", "--organisation", "Acme",
+                     "--sender", "news@acme.example", data=data)
+    assert "masthead written to" in again.stdout.replace("\n", "")
+    assert '[sections]\nours = "From Acme"' in toml.read_text(encoding="utf-8")  # kept
+    assert relgraph("roundup", "setup", "--name", "X", "--organisation", "Y", "--sender",
+                    "not an address", data=data, check=False).returncode == 2
+    published = relgraph("roundup", "publish", ISSUE, data=data).stdout
+    assert f"published {ISSUE}" in published
+    eml = (data / "roundup" / "mail" / f"{ISSUE}.eml").read_text(encoding="utf-8")
+    assert "From: news@acme.example" in eml and "roundup@relgraph.io" not in eml

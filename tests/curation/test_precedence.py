@@ -127,6 +127,8 @@ def test_relgraph_roundup_build_and_publish_leave_the_catalogue_alone(
         run("roundup", "sources", "import", str(opml))
         run("roundup", "fetch")
     assert "draft roundup-2026-11-06" in run("roundup", "build", "--date", "2026-11-06")
+    run("roundup", "setup", "--name", "Roundup", "--organisation", "Acme", "--sender",
+        "news@acme.example")  # publish refuses the shipped sample masthead
     assert "published roundup-2026-11-06" in run("roundup", "publish", "roundup-2026-11-06")
     if kind == "memory":
         store: GraphStore = MemoryStore(data / "graph.sqlite")

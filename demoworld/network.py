@@ -41,10 +41,6 @@ DRIFT_SHARE = 0.5  # of the accounts already showing export bursts or pricing vi
 PEERS = 3.0  # a senior person's expected peers in their own region (a quarter of that outside)
 
 
-def _iso(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class _Edges:
     """KNOWS pairs, each once (the earliest `since` of the ways two people know each other)."""
 
@@ -161,6 +157,8 @@ def _competitors(world: World, now: dict[int, list[int]], edges: _Edges,
 
 
 def _lines(world: World, edges: _Edges) -> Iterator[dict[str, Any]]:
+    from demoworld.world import _iso  # world.py imports this module: not at the top
+
     as_of = world.as_of
     named = sorted({i for pair in edges.since for i in pair})
     for i in named:

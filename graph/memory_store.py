@@ -47,7 +47,7 @@ from graph.model import (
     as_utc,
     now_utc,
 )
-from graph.questions import MAX_REKEYS, A, Q, Question, rekeyed
+from graph.questions import MAX_REKEYS, A, Q, Question, rekey
 from graph.questions.profile import PROFILE, ProfileQuery
 from graph.questions.readers import COMPANIES, READERS
 from graph.rows import (
@@ -672,11 +672,7 @@ class MemoryStore:
                     return question.embedded(self._view(), prepared)
                 except NodeNotFound as missing:
                     now = self._state.aliases.get(missing.label, {}).get(missing.key)
-                    retry = rekeyed(question, query, missing.key, now) \
-                        if now and attempt < MAX_REKEYS else None
-                    if retry is None:
-                        raise
-            query = retry
+                    query = rekey(question, query, missing, now, attempt)
         raise AssertionError("unreachable")
 
     async def ask_async(self, question: Question[Q, A], query: Q) -> A:

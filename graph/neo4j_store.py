@@ -51,7 +51,7 @@ from graph.model import (
     as_utc,
     now_utc,
 )
-from graph.questions import MAX_REKEYS, A, Cypher, Q, Question, rekeyed
+from graph.questions import MAX_REKEYS, A, Cypher, Q, Question, rekey
 from graph.questions.profile import PROFILE, ProfileQuery
 from graph.questions.readers import COMPANIES, READERS
 from graph.rows import batches, node_row, rel_row
@@ -490,10 +490,7 @@ class Neo4jStore:
                 return self._ask_once(question, query)
             except NodeNotFound as missing:
                 now = self._holder(missing.label, missing.key) if attempt < MAX_REKEYS else None
-                retry = rekeyed(question, query, missing.key, now) if now else None
-                if retry is None:
-                    raise
-                query = retry
+                query = rekey(question, query, missing, now, attempt)
         raise AssertionError("unreachable")
 
     def _ask_once(self, question: Question[Q, A], query: Q) -> A:
@@ -523,10 +520,7 @@ class Neo4jStore:
             except NodeNotFound as missing:
                 now = await asyncio.to_thread(self._holder, missing.label, missing.key) \
                     if attempt < MAX_REKEYS else None
-                retry = rekeyed(question, query, missing.key, now) if now else None
-                if retry is None:
-                    raise
-                query = retry
+                query = rekey(question, query, missing, now, attempt)
         raise AssertionError("unreachable")
 
     async def _ask_async_once(self, question: Question[Q, A], query: Q) -> A:

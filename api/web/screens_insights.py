@@ -52,8 +52,8 @@ def insights(analysis: Any, accounts: tuple[str, ...] = (), *, outreach: int = O
     filtered = bool(wanted) or known is not None
     if not customers:
         return {"customers": 0, "filtered": filtered, "as_of": analysis.as_of.isoformat()}
-    healths = [h for h in analysis.health()  # at a glance: the customers we still have
-               if h.customer_id in customers and h.status != "churned"]
+    scored = [h for h in analysis.health() if h.customer_id in customers]
+    healths = [h for h in scored if h.status != "churned"]  # at a glance: those we still have
     statuses = Counter(h.status for h in healths)
     scores = [h.score for h in healths]
 
@@ -70,8 +70,7 @@ def insights(analysis: Any, accounts: tuple[str, ...] = (), *, outreach: int = O
         "as_of": analysis.as_of.isoformat(),
         "health": {  # the customers we still have; churned ones only counted
             "scored": len(healths),
-            "churned": sum(1 for h in analysis.health()
-                           if h.customer_id in customers and h.status == "churned"),
+            "churned": len(scored) - len(healths),
             "average": round(sum(scores) / len(scores), 1) if scores else None,
             "by_status": {s: statuses.get(s, 0) for s in STATUSES},
             "mrr_at_risk": sum(mrr(h.customer_id) or 0.0 for h in risky),

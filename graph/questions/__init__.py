@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any, Generic, TypeVar
 
+from graph.errors import NodeNotFound
 from graph.view import GraphView
 
 Q = TypeVar("Q")
@@ -65,3 +66,15 @@ def rekeyed(question: Question[Q, A], query: Q, key: str, now: str) -> Q | None:
     if not changes:
         return None
     return replace(query, **changes)  # type: ignore[type-var]
+
+
+def rekey(question: Question[Q, A], query: Q, missing: NodeNotFound, now: str | None,
+          attempt: int) -> Q:
+    """The query to ask again after `missing`, with the key it named replaced by `now` (the
+    node holding it as an alias); `missing` itself when there is none, or after MAX_REKEYS
+    attempts. What each store's `ask` calls, with the holder it found its own way."""
+    retry = rekeyed(question, query, missing.key, now) \
+        if now is not None and attempt < MAX_REKEYS else None
+    if retry is None:
+        raise missing
+    return retry
